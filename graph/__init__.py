@@ -1,0 +1,1 @@
+"""The domain: models, registries, Cypher, migrations and algorithms. Imports nothing of ours."""

@@ -1,0 +1,101 @@
+"""One path for every write of registry rows: validate → check references → upsert.
+
+Loaders (files, SQL) and GraphQL bulk mutations both come through here.
+All-or-nothing by default: any invalid row and nothing is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from graph import models as m
+from graph.registry import Registry
+from graph.validation import RowError, validate_rows
+from graph.writes import WriteResult, check_references, check_references_async, upsert, upsert_async
+
+
+@dataclass
+class IngestReport:
+    registry: str
+    read: int = 0
+    valid: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    written: bool = False
+    errors: list[RowError] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "registry": self.registry, "read": self.read, "valid": self.valid,
+            "created": self.created, "updated": self.updated, "unchanged": self.unchanged,
+            "rejected": self.rejected, "written": self.written,
+            "errors": [e.__dict__ for e in self.errors],
+        }
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Rows after validation, before anything touched the database."""
+
+    registry: Registry
+    read: int
+    valid: list[tuple[int, m.Node]]
+    errors: list[RowError]
+
+
+def prepare(registry: Registry, rows: Sequence[Mapping[str, Any]],
+            first_row: int = 1) -> Prepared:
+    valid, errors = validate_rows(registry, rows, first_row=first_row)
+    return Prepared(registry, len(rows), valid, errors)
+
+
+def _decide(prepared: Prepared, ref_errors: list[RowError], partial: bool,
+            dry_run: bool) -> tuple[IngestReport, list[m.Node] | None]:
+    """A fresh report (so a retried transaction starts clean) and the nodes to write."""
+    errors = sorted([*prepared.errors, *ref_errors], key=lambda e: e.row)
+    bad_rows = {e.row for e in errors}
+    good = [node for row, node in prepared.valid if row not in bad_rows]
+    report = IngestReport(prepared.registry.name, read=prepared.read, valid=len(good),
+                          rejected=prepared.read - len(good), errors=errors)
+    if dry_run or (errors and not partial):
+        return report, None
+    return report, good
+
+
+def _record(report: IngestReport, result: WriteResult) -> IngestReport:
+    report.created, report.updated, report.unchanged = (
+        result.created, result.updated, result.unchanged)
+    report.changes = result.changes
+    report.written = True
+    return report
+
+
+def ingest(tx: Any, prepared: Prepared, *, partial: bool = False, dry_run: bool = False,
+           now: dt.datetime | None = None) -> IngestReport:
+    """Run inside a managed write transaction (safe to retry: it only reads and MERGEs)."""
+    registry = prepared.registry
+    report, nodes = _decide(prepared, check_references(tx, registry, prepared.valid),
+                            partial, dry_run)
+    if nodes is None:
+        return report
+    return _record(report, upsert(tx, registry, nodes, now))
+
+
+async def ingest_async(tx: Any, prepared: Prepared, *, partial: bool = False,
+                       dry_run: bool = False, now: dt.datetime | None = None) -> IngestReport:
+    registry = prepared.registry
+    ref_errors = await check_references_async(tx, registry, prepared.valid)
+    report, nodes = _decide(prepared, ref_errors, partial, dry_run)
+    if nodes is None:
+        return report
+    return _record(report, await upsert_async(tx, registry, nodes, now))

@@ -1,0 +1,336 @@
+"""Pydantic models of the registry nodes. Each model knows its natural key (`uid`).
+
+Required fields are enforced here: Neo4j community has no existence constraints.
+Messages of our own validators are in Russian: registrars read them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, ClassVar
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from graph.checksums import inn_is_valid, ogrn_is_valid
+from graph.enums import (
+    AgreementKind,
+    CompetencyStandard,
+    EquipmentStatus,
+    ExpertStatus,
+    OrganizationKind,
+    PartyRole,
+    ProgramFormat,
+    ProgramStatus,
+    ProgramType,
+    RequirementScope,
+    SiteKind,
+    StaffRole,
+)
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+Code = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[^:\s]+$")
+]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20000)]
+
+
+def _digits(value: object) -> str:
+    """Registry numbers arrive as text, numbers or with spaces from spreadsheets."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return re.sub(r"\s+", "", str(value))
+
+
+def _date(value: object) -> object:
+    """Accept ДД.ММ.ГГГГ as spreadsheets write it, besides ISO dates."""
+    if isinstance(value, str):
+        text = value.strip()
+        match = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", text)
+        if match:
+            d, mo, y = (int(g) for g in match.groups())
+            try:
+                return dt.date(y, mo, d)
+            except ValueError:
+                raise ValueError("несуществующая дата") from None
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}[ T]00:00(:00)?", text):
+            return text[:10]
+        return text or None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value
+
+
+Date = Annotated[dt.date, BeforeValidator(_date)]
+
+
+def join_key(*parts: str) -> str:
+    return ":".join(parts)
+
+
+class Node(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+    LABEL: ClassVar[str]
+    KEY_FIELDS: ClassVar[tuple[str, ...]]
+
+    @property
+    def uid(self) -> str:
+        return join_key(*(str(getattr(self, f)) for f in self.KEY_FIELDS))
+
+
+class Region(Node):
+    LABEL = "Region"
+    KEY_FIELDS = ("code",)
+    code: Annotated[str, StringConstraints(pattern=r"^\d{2,3}$")] = Field(
+        description="Код субъекта РФ (две-три цифры)"
+    )
+    name: Text
+
+
+class Municipality(Node):
+    LABEL = "Municipality"
+    KEY_FIELDS = ("oktmo",)
+    oktmo: Annotated[str, StringConstraints(pattern=r"^\d{8}(\d{3})?$")]
+    name: Text
+    region: Annotated[str, StringConstraints(pattern=r"^\d{2,3}$")]
+
+    _digits = field_validator("oktmo", "region", mode="before")(_digits)
+
+
+class Organization(Node):
+    LABEL = "Organization"
+    KEY_FIELDS = ("inn",)
+    inn: str
+    name: Text
+    short_name: Text | None = None
+    kind: OrganizationKind
+    ogrn: str | None = None
+    region: Annotated[str, StringConstraints(pattern=r"^\d{2,3}$")]
+    municipality: str | None = None
+    address: Text | None = None
+    website: Text | None = None
+
+    @field_validator("inn", mode="before")
+    @classmethod
+    def _inn(cls, v: object) -> str:
+        inn = _digits(v)
+        if not inn_is_valid(inn):
+            raise ValueError("ИНН должен содержать 10 или 12 цифр с верной контрольной суммой")
+        return inn
+
+    @field_validator("ogrn", mode="before")
+    @classmethod
+    def _ogrn(cls, v: object) -> str | None:
+        if v is None or v == "":
+            return None
+        ogrn = _digits(v)
+        if not ogrn_is_valid(ogrn):
+            raise ValueError("ОГРН должен содержать 13 (ОГРНИП — 15) цифр с верной контрольной суммой")
+        return ogrn
+
+    @field_validator("region", "municipality", mode="before")
+    @classmethod
+    def _codes(cls, v: object) -> str | None:
+        return None if v is None or v == "" else _digits(v)
+
+
+class Site(Node):
+    LABEL = "Site"
+    KEY_FIELDS = ("organization", "code")
+    organization: str = Field(description="ИНН организации")
+    code: Code
+    name: Text
+    kind: SiteKind = SiteKind.WORKSHOP
+    address: Text | None = None
+    municipality: str
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    workplaces: int = Field(ge=0, le=10000, description="Число рабочих мест")
+
+    _codes = field_validator("organization", "municipality", mode="before")(_digits)
+
+    @model_validator(mode="after")
+    def _coordinates_together(self) -> Site:
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("координаты задаются парой: широта и долгота")
+        return self
+
+
+class EquipmentType(Node):
+    LABEL = "EquipmentType"
+    KEY_FIELDS = ("code",)
+    code: Code
+    name: Text
+    category: Text | None = None
+    unit: Text = "шт."
+
+
+class Equipment(Node):
+    LABEL = "Equipment"
+    KEY_FIELDS = ("organization", "inventory_number")
+    organization: str = Field(description="ИНН организации-владельца")
+    inventory_number: Code
+    type: Code = Field(description="Код типа оборудования")
+    site: Code = Field(description="Код площадки организации")
+    name: Text | None = None
+    quantity: int = Field(ge=1, le=100000)
+    status: EquipmentStatus = EquipmentStatus.WORKING
+    year: int | None = Field(default=None, ge=1950, le=dt.date.today().year + 1)
+
+    _codes = field_validator("organization", mode="before")(_digits)
+
+
+class Qualification(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+    competency: Code
+    expert_status: ExpertStatus = ExpertStatus.NONE
+    valid_until: Date | None = None
+
+
+class Staff(Node):
+    LABEL = "Staff"
+    KEY_FIELDS = ("organization", "personnel_number")
+    organization: str = Field(description="ИНН организации-работодателя")
+    personnel_number: Code = Field(description="Табельный номер")
+    full_name: Text
+    role: StaffRole
+    position: Text | None = None
+    qualifications: tuple[Qualification, ...] = ()
+
+    _codes = field_validator("organization", mode="before")(_digits)
+
+    @field_validator("qualifications")
+    @classmethod
+    def _unique_competencies(cls, v: tuple[Qualification, ...]) -> tuple[Qualification, ...]:
+        seen = [q.competency for q in v]
+        dupes = sorted({c for c in seen if seen.count(c) > 1})
+        if dupes:
+            raise ValueError(f"компетенция указана дважды: {', '.join(dupes)}")
+        return v
+
+
+class Competency(Node):
+    LABEL = "Competency"
+    KEY_FIELDS = ("code",)
+    code: Code
+    name: Text
+    block_code: Code | None = None
+    block: Text | None = None
+    standard: CompetencyStandard = CompetencyStandard.WSR
+    is_future: bool = False
+    is_digital: bool = False
+
+
+class Requirement(BaseModel):
+    """An equipment type a competency or module needs, per workplace or per group."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+    equipment_type: Code
+    quantity: int = Field(ge=1, le=100000)
+    scope: RequirementScope = RequirementScope.PER_WORKPLACE
+
+
+def _unique_types(v: tuple[Requirement, ...]) -> tuple[Requirement, ...]:
+    seen = [r.equipment_type for r in v]
+    dupes = sorted({c for c in seen if seen.count(c) > 1})
+    if dupes:
+        raise ValueError(f"тип оборудования указан дважды: {', '.join(dupes)}")
+    return v
+
+
+class InfrastructureList(Node):
+    LABEL = "InfrastructureList"
+    KEY_FIELDS = ("competency",)
+    competency: Code
+    name: Text | None = None
+    items: tuple[Requirement, ...] = Field(min_length=1)
+    min_staff: int = Field(default=1, ge=0, le=100)
+    expert_required: bool = False
+
+    _unique = field_validator("items")(_unique_types)
+
+
+class Program(Node):
+    LABEL = "Program"
+    KEY_FIELDS = ("code",)
+    code: Code
+    name: Text
+    type: ProgramType
+    status: ProgramStatus = ProgramStatus.DRAFT
+    hours: int = Field(ge=1, le=10000)
+    format: ProgramFormat = ProgramFormat.FULL_TIME
+    network: bool = Field(default=False, description="Сетевая форма реализации")
+    organization: str = Field(description="ИНН организации-разработчика")
+    competencies: tuple[Code, ...] = ()
+    description: LongText | None = None
+    approved_on: Date | None = None
+
+    _codes = field_validator("organization", mode="before")(_digits)
+
+
+class Module(Node):
+    LABEL = "Module"
+    KEY_FIELDS = ("program", "number")
+    program: Code
+    number: int = Field(ge=1, le=999)
+    name: Text
+    hours: int = Field(ge=1, le=10000)
+    competency: Code | None = None
+    requirements: tuple[Requirement, ...] = ()
+    min_staff: int = Field(default=1, ge=0, le=100)
+
+    _unique = field_validator("requirements")(_unique_types)
+
+
+class Party(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+    organization: str
+    role: PartyRole
+    responsibilities: LongText | None = None
+
+    _codes = field_validator("organization", mode="before")(_digits)
+
+
+class PartnerAgreement(Node):
+    """Agreement between organizations; NETWORK ones carry the 273-ФЗ art. 15 fields."""
+
+    LABEL = "PartnerAgreement"
+    KEY_FIELDS = ("base_organization", "number")
+    base_organization: str = Field(description="ИНН базовой организации")
+    number: Code
+    kind: AgreementKind
+    subject: Text
+    signed_on: Date
+    valid_from: Date
+    valid_to: Date | None = None
+    parties: tuple[Party, ...] = Field(min_length=2)
+    program: Code | None = None
+    learners: int | None = Field(default=None, ge=1, le=100000)
+    resources: LongText | None = None
+    documents_issued: LongText | None = None
+
+    _codes = field_validator("base_organization", mode="before")(_digits)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PartnerAgreement:
+        if self.valid_to and self.valid_to < self.valid_from:
+            raise ValueError("дата окончания раньше даты начала")
+        inns = [p.organization for p in self.parties]
+        if len(set(inns)) != len(inns):
+            raise ValueError("организация указана среди сторон дважды")
+        bases = [p.organization for p in self.parties if p.role == PartyRole.BASE]
+        if bases != [self.base_organization]:
+            raise ValueError("базовая организация должна быть ровно одной из сторон с ролью BASE")
+        if self.kind == AgreementKind.NETWORK and (self.program is None or self.learners is None):
+            raise ValueError(
+                "договор о сетевой форме (ст. 15 273-ФЗ) указывает программу и число обучающихся"
+            )
+        return self

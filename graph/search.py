@@ -1,0 +1,37 @@
+"""Full-text search over names (Neo4j full-text index, Russian analyzer)."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from graph.migrations import FULLTEXT_INDEX
+
+_WORD = re.compile(r"[\w]+", re.UNICODE)
+
+
+def fulltext_query(text: str) -> str | None:
+    """User text → a Lucene query: every word must match, by its stem or a prefix of it.
+
+    The Russian analyzer stems «сварка» and «сварочные» differently, so each word also
+    matches as a prefix of its first ~60% («свар*»). Lucene syntax in the input is not
+    interpreted: only word characters survive.
+    """
+    words = [w.lower() for w in _WORD.findall(text)][:10]
+    if not words:
+        return None
+    parts = []
+    for word in words:
+        if len(word) <= 3:
+            parts.append(f"({word} OR {word}*)")
+            continue
+        prefix = word[: max(4, math.ceil(len(word) * 0.6))]
+        parts.append(f"({word} OR {prefix}*)")
+    return " AND ".join(parts)
+
+
+SEARCH_CYPHER = f"""
+CALL db.index.fulltext.queryNodes('{FULLTEXT_INDEX}', $query) YIELD node, score
+WHERE $label IN labels(node)
+RETURN node, score
+"""

@@ -1,0 +1,1 @@
+"""Regional Resource Hub: settings, app, auth, CLI and wiring."""
