@@ -11,7 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from graph import audit
 from graph import models as m
+from graph.access import ACCESS_CYPHER, SYSTEM, Principal, access_lookups, write_denials
 from graph.registry import Registry
 from graph.validation import RowError, validate_rows
 from graph.writes import WriteResult, check_references, check_references_async, upsert, upsert_async
@@ -80,22 +82,48 @@ def _record(report: IngestReport, result: WriteResult) -> IngestReport:
     return report
 
 
+def _needs_lookup(principal: Principal) -> bool:
+    return principal.role in ("operator", "registrar")
+
+
 def ingest(tx: Any, prepared: Prepared, *, partial: bool = False, dry_run: bool = False,
-           now: dt.datetime | None = None) -> IngestReport:
-    """Run inside a managed write transaction (safe to retry: it only reads and MERGEs)."""
+           now: dt.datetime | None = None, principal: Principal = SYSTEM,
+           source: str = "api") -> IngestReport:
+    """Run inside a managed write transaction (safe to retry: it only reads and MERGEs).
+
+    The principal's rights are checked and every change is audited in this same transaction.
+    """
     registry = prepared.registry
-    report, nodes = _decide(prepared, check_references(tx, registry, prepared.valid),
-                            partial, dry_run)
+    now = now or dt.datetime.now(dt.UTC)
+    lookup = None
+    if _needs_lookup(principal) and prepared.valid:
+        nodes = [node for _, node in prepared.valid]
+        lookup = tx.run(ACCESS_CYPHER, access_lookups(registry.name, nodes)).single()
+    denied = write_denials(principal, registry.name, prepared.valid, lookup)
+    ref_errors = check_references(tx, registry, prepared.valid)
+    report, nodes = _decide(prepared, denied + ref_errors, partial, dry_run)
     if nodes is None:
         return report
-    return _record(report, upsert(tx, registry, nodes, now))
+    result = upsert(tx, registry, nodes, now)
+    audit.record(tx, registry.label, result.changes, principal.name, source, now)
+    return _record(report, result)
 
 
 async def ingest_async(tx: Any, prepared: Prepared, *, partial: bool = False,
-                       dry_run: bool = False, now: dt.datetime | None = None) -> IngestReport:
+                       dry_run: bool = False, now: dt.datetime | None = None,
+                       principal: Principal = SYSTEM, source: str = "api") -> IngestReport:
     registry = prepared.registry
+    now = now or dt.datetime.now(dt.UTC)
+    lookup = None
+    if _needs_lookup(principal) and prepared.valid:
+        nodes = [node for _, node in prepared.valid]
+        cursor = await tx.run(ACCESS_CYPHER, access_lookups(registry.name, nodes))
+        lookup = await cursor.single()
+    denied = write_denials(principal, registry.name, prepared.valid, lookup)
     ref_errors = await check_references_async(tx, registry, prepared.valid)
-    report, nodes = _decide(prepared, ref_errors, partial, dry_run)
+    report, nodes = _decide(prepared, denied + ref_errors, partial, dry_run)
     if nodes is None:
         return report
-    return _record(report, await upsert_async(tx, registry, nodes, now))
+    result = await upsert_async(tx, registry, nodes, now)
+    await audit.record_async(tx, registry.label, result.changes, principal.name, source, now)
+    return _record(report, result)

@@ -53,6 +53,9 @@ def statements() -> list[str]:
         f"CREATE FULLTEXT INDEX {FULLTEXT_INDEX} IF NOT EXISTS FOR (n:{labels}) ON EACH [{props}] "
         "OPTIONS {indexConfig: {`fulltext.analyzer`: 'russian'}}"
     )
+    out.append("CREATE CONSTRAINT change_id IF NOT EXISTS FOR (c:Change) REQUIRE c.id IS UNIQUE")
+    for prop in ("at", "uid", "actor", "label"):
+        out.append(f"CREATE INDEX change_{prop} IF NOT EXISTS FOR (c:Change) ON (c.{prop})")
     out.append("CREATE CONSTRAINT hubschema_id IF NOT EXISTS FOR (n:HubSchema) REQUIRE n.id IS UNIQUE")
     return out
 

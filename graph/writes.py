@@ -80,18 +80,22 @@ def _chunks(seq: Sequence[Any], size: int) -> list[Sequence[Any]]:
     return [seq[i : i + size] for i in range(0, len(seq), size)] or []
 
 
-def _summarise(records: list[Any]) -> WriteResult:
+def _summarise(records: list[Any], rows: list[dict[str, Any]]) -> WriteResult:
+    """Counts, and each change with its fields before → after (for the audit)."""
     result = WriteResult()
+    props = {row["uid"]: row["props"] for row in rows}
     for rec in records:
+        fields = sorted(rec["changed"])
+        after = {k: props[rec["uid"]][k] for k in fields}
         if rec["created"]:
             result.created += 1
-            result.changes.append({"uid": rec["uid"], "op": "create", "fields": rec["changed"]})
-        elif rec["changed"]:
+            result.changes.append({"uid": rec["uid"], "op": "create", "fields": fields,
+                                   "after": after})
+        elif fields:
             result.updated += 1
-            result.changes.append({
-                "uid": rec["uid"], "op": "update", "fields": rec["changed"],
-                "before": dict(zip(rec["changed"], rec["before"])),
-            })
+            before = dict(zip(rec["changed"], rec["before"]))
+            result.changes.append({"uid": rec["uid"], "op": "update", "fields": fields,
+                                   "before": {k: before[k] for k in fields}, "after": after})
         else:
             result.unchanged += 1
     return result
@@ -105,7 +109,7 @@ def upsert(tx: Any, registry: Registry, nodes: Sequence[m.Node],
     result = WriteResult()
     for chunk in _chunks(nodes, BATCH_SIZE):
         rows = [write_row(registry, node) for node in chunk]
-        result.add(_summarise(list(tx.run(query, rows=rows, now=now))))
+        result.add(_summarise(list(tx.run(query, rows=rows, now=now)), rows))
     return result
 
 
@@ -117,7 +121,7 @@ async def upsert_async(tx: Any, registry: Registry, nodes: Sequence[m.Node],
     for chunk in _chunks(nodes, BATCH_SIZE):
         rows = [write_row(registry, node) for node in chunk]
         cursor = await tx.run(query, rows=rows, now=now)
-        result.add(_summarise([r async for r in cursor]))
+        result.add(_summarise([r async for r in cursor], rows))
     return result
 
 

@@ -56,7 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Modules that add their own subcommands with `register(subparsers)`.
-EXTENSIONS: list[str] = []
+EXTENSIONS: list[str] = [
+    "hub.accounts_cmd",
+]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
