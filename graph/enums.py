@@ -115,6 +115,55 @@ class PartyRole(LabelledEnum):
     PARTICIPANT = "PARTICIPANT"
 
 
+class LearnerCategory(LabelledEnum):
+    SCHOOL_STUDENT = "SCHOOL_STUDENT"
+    COLLEGE_STUDENT = "COLLEGE_STUDENT"
+    EMPLOYED = "EMPLOYED"
+    PRE_RETIREMENT = "PRE_RETIREMENT"
+    UNEMPLOYED = "UNEMPLOYED"
+    POO_STAFF = "POO_STAFF"
+
+
+class EnrollmentStatus(LabelledEnum):
+    ENROLLED = "ENROLLED"
+    COMPLETED = "COMPLETED"
+    DROPPED = "DROPPED"
+
+
+class CareerGuidanceKind(LabelledEnum):
+    EVENT = "EVENT"
+    PROFESSIONAL_TRIAL = "PROFESSIONAL_TRIAL"
+    FIRST_PROFESSION = "FIRST_PROFESSION"
+
+
+class DigitalResourceKind(LabelledEnum):
+    COURSE = "COURSE"
+    SIMULATOR = "SIMULATOR"
+    PLATFORM = "PLATFORM"
+    OTHER = "OTHER"
+
+
+class ReferenceDocumentKind(LabelledEnum):
+    STANDARD = "STANDARD"
+    INFRASTRUCTURE_LIST = "INFRASTRUCTURE_LIST"
+    NORMATIVE_ACT = "NORMATIVE_ACT"
+    OTHER = "OTHER"
+
+
+class Recurrence(LabelledEnum):
+    NONE = "NONE"
+    QUARTERLY = "QUARTERLY"
+    ANNUAL = "ANNUAL"
+    AS_NEEDED = "AS_NEEDED"
+
+
+class RoadmapStatus(LabelledEnum):
+    NOT_STARTED = "NOT_STARTED"
+    IN_PROGRESS = "IN_PROGRESS"
+    DONE = "DONE"
+    CANCELLED = "CANCELLED"
+
+
 LABELS: dict[type, dict] = {
     OrganizationKind: {
         OrganizationKind.COPP: "ЦОПП",
@@ -194,9 +243,64 @@ LABELS: dict[type, dict] = {
         PartyRole.BASE: "Базовая организация",
         PartyRole.PARTICIPANT: "Организация-участник",
     },
+    LearnerCategory: {
+        LearnerCategory.SCHOOL_STUDENT: "Обучающийся общеобразовательной организации",
+        LearnerCategory.COLLEGE_STUDENT: "Студент ПОО",
+        LearnerCategory.EMPLOYED: "Занятый гражданин",
+        LearnerCategory.PRE_RETIREMENT: "Гражданин предпенсионного возраста",
+        LearnerCategory.UNEMPLOYED: "Безработный гражданин",
+        LearnerCategory.POO_STAFF: "Сотрудник ПОО",
+    },
+    EnrollmentStatus: {
+        EnrollmentStatus.ENROLLED: "Зачислен",
+        EnrollmentStatus.COMPLETED: "Завершил обучение",
+        EnrollmentStatus.DROPPED: "Отчислен",
+    },
+    CareerGuidanceKind: {
+        CareerGuidanceKind.EVENT: "Профориентационное мероприятие",
+        CareerGuidanceKind.PROFESSIONAL_TRIAL: "Профессиональная проба",
+        CareerGuidanceKind.FIRST_PROFESSION: "Обучение первой профессии",
+    },
+    DigitalResourceKind: {
+        DigitalResourceKind.COURSE: "Онлайн-курс",
+        DigitalResourceKind.SIMULATOR: "Тренажер",
+        DigitalResourceKind.PLATFORM: "Платформа",
+        DigitalResourceKind.OTHER: "Иной ресурс",
+    },
+    ReferenceDocumentKind: {
+        ReferenceDocumentKind.STANDARD: "Стандарт",
+        ReferenceDocumentKind.INFRASTRUCTURE_LIST: "Инфраструктурный лист",
+        ReferenceDocumentKind.NORMATIVE_ACT: "Нормативный акт",
+        ReferenceDocumentKind.OTHER: "Иной документ",
+    },
+    Recurrence: {
+        Recurrence.NONE: "Однократно",
+        Recurrence.QUARTERLY: "Ежеквартально",
+        Recurrence.ANNUAL: "Ежегодно",
+        Recurrence.AS_NEEDED: "При необходимости",
+    },
+    RoadmapStatus: {
+        RoadmapStatus.NOT_STARTED: "Не начато",
+        RoadmapStatus.IN_PROGRESS: "В работе",
+        RoadmapStatus.DONE: "Выполнено",
+        RoadmapStatus.CANCELLED: "Отменено",
+    },
 }
 
 SYNONYMS: dict[type, dict] = {
+    LearnerCategory: {
+        LearnerCategory.SCHOOL_STUDENT: ("школьник", "обучающийся школы"),
+        LearnerCategory.COLLEGE_STUDENT: ("студент", "студент спо"),
+        LearnerCategory.EMPLOYED: ("занятый", "работающий", "взрослый"),
+        LearnerCategory.PRE_RETIREMENT: ("предпенсионер", "предпенсионного возраста"),
+        LearnerCategory.UNEMPLOYED: ("безработный",),
+        LearnerCategory.POO_STAFF: ("педагог ПОО", "работник ПОО"),
+    },
+    CareerGuidanceKind: {
+        CareerGuidanceKind.EVENT: ("мероприятие", "профориентация"),
+        CareerGuidanceKind.PROFESSIONAL_TRIAL: ("профпроба", "проба"),
+        CareerGuidanceKind.FIRST_PROFESSION: ("первая профессия",),
+    },
     OrganizationKind: {
         OrganizationKind.COPP: ("центр опережающей профессиональной подготовки",),
         OrganizationKind.COLLEGE: ("колледж", "техникум", "college", "профессиональная образовательная организация"),

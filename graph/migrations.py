@@ -24,6 +24,17 @@ RANGE_INDEXES: dict[str, tuple[str, ...]] = {
     "Program": ("type", "status", "organization", "name"),
     "Module": ("program",),
     "PartnerAgreement": ("kind", "base_organization"),
+    "Cohort": ("program", "organization", "starts_on", "ends_on"),
+    "Learner": ("region", "category"),
+    "Enrollment": ("learner", "status", "completed_on"),
+    "CareerGuidanceEvent": ("organization", "kind", "held_on", "municipality"),
+    "StaffTraining": ("organization", "completed_on", "competency"),
+    "DemandSignal": ("municipality", "competency", "starts_on"),
+    "DigitalResource": ("kind",),
+    "ReferenceDocument": ("kind",),
+    "RoadmapActivity": ("region", "status"),
+    "ControlPoint": ("region", "due_on"),
+    "IndicatorSlot": ("region", "kpi"),
 }
 
 FULLTEXT_INDEX = "names_ru"
@@ -56,6 +67,12 @@ def statements() -> list[str]:
     out.append("CREATE CONSTRAINT change_id IF NOT EXISTS FOR (c:Change) REQUIRE c.id IS UNIQUE")
     for prop in ("at", "uid", "actor", "label"):
         out.append(f"CREATE INDEX change_{prop} IF NOT EXISTS FOR (c:Change) ON (c.{prop})")
+    # Network plans (graph/planning.py): not registries, own keys.
+    for label in ("NetworkPlan", "PlanAssignment"):
+        out.append(f"CREATE CONSTRAINT {label.lower()}_uid IF NOT EXISTS "
+                   f"FOR (n:{label}) REQUIRE n.uid IS UNIQUE")
+    for prop in ("program", "home_organization", "status"):
+        out.append(f"CREATE INDEX networkplan_{prop} IF NOT EXISTS FOR (n:NetworkPlan) ON (n.{prop})")
     out.append("CREATE CONSTRAINT hubschema_id IF NOT EXISTS FOR (n:HubSchema) REQUIRE n.id IS UNIQUE")
     return out
 

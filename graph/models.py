@@ -23,15 +23,22 @@ from pydantic import (
 from graph.checksums import inn_is_valid, ogrn_is_valid
 from graph.enums import (
     AgreementKind,
+    CareerGuidanceKind,
     CompetencyStandard,
+    DigitalResourceKind,
+    EnrollmentStatus,
     EquipmentStatus,
     ExpertStatus,
+    LearnerCategory,
     OrganizationKind,
     PartyRole,
     ProgramFormat,
     ProgramStatus,
     ProgramType,
+    Recurrence,
+    ReferenceDocumentKind,
     RequirementScope,
+    RoadmapStatus,
     SiteKind,
     StaffRole,
 )
@@ -334,3 +341,233 @@ class PartnerAgreement(Node):
                 "договор о сетевой форме (ст. 15 273-ФЗ) указывает программу и число обучающихся"
             )
         return self
+
+
+# --- Activity registries of the situational centre -------------------------------------------
+
+RegionCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{2,3}$")]
+Oktmo = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{8}(\d{3})?$")]
+SiteRef = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^\d{10}(\d{2})?:[^:\s]+$")
+]  # site uid «ИНН:код площадки»
+
+
+def _inn_or_none(v: object) -> str | None:
+    return None if v is None or v == "" else _digits(v)
+
+
+def _dates_ordered(start: dt.date, end: dt.date) -> None:
+    if end < start:
+        raise ValueError("дата окончания раньше даты начала")
+
+
+class Cohort(Node):
+    """A run of a program (учебная группа): who runs it, where, when, how many seats."""
+
+    LABEL = "Cohort"
+    KEY_FIELDS = ("program", "code")
+    program: Code
+    code: Code = Field(description="Номер группы")
+    organization: str = Field(description="ИНН организации, реализующей программу")
+    sites: tuple[SiteRef, ...] = ()
+    starts_on: Date
+    ends_on: Date
+    seats: int = Field(ge=1, le=10000)
+
+    _codes = field_validator("organization", mode="before")(_digits)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Cohort:
+        _dates_ordered(self.starts_on, self.ends_on)
+        return self
+
+
+class Learner(Node):
+    """A pseudonymous learner: an external id and a category, never a name or СНИЛС."""
+
+    LABEL = "Learner"
+    KEY_FIELDS = ("external_id",)
+    external_id: Code
+    category: LearnerCategory
+    region: RegionCode
+    municipality: Oktmo | None = None
+    source: Text | None = Field(default=None, description="Система-источник")
+
+    _codes = field_validator("region", "municipality", mode="before")(_inn_or_none)
+
+
+class Enrollment(Node):
+    LABEL = "Enrollment"
+    KEY_FIELDS = ("program", "cohort", "learner")
+    program: Code
+    cohort: Code
+    learner: Code = Field(description="Внешний идентификатор обучающегося")
+    status: EnrollmentStatus = EnrollmentStatus.ENROLLED
+    enrolled_on: Date | None = None
+    completed_on: Date | None = None
+    certificate_number: Text | None = None
+
+    @model_validator(mode="after")
+    def _status(self) -> Enrollment:
+        done = self.status == EnrollmentStatus.COMPLETED
+        if done and self.completed_on is None:
+            raise ValueError("для завершившего обучение укажите дату завершения")
+        if not done and (self.completed_on or self.certificate_number):
+            raise ValueError("дата завершения и номер документа — только у завершивших обучение")
+        return self
+
+
+class CareerGuidanceEvent(Node):
+    """Профориентационное мероприятие, профессиональная проба или обучение первой профессии."""
+
+    LABEL = "CareerGuidanceEvent"
+    KEY_FIELDS = ("organization", "code")
+    organization: str = Field(description="ИНН организатора")
+    code: Code
+    kind: CareerGuidanceKind
+    name: Text
+    held_on: Date
+    site: SiteRef | None = None
+    municipality: Oktmo | None = None
+    competency: Code | None = None
+    participants_school: int = Field(default=0, ge=0, le=1_000_000)
+    participants_college: int = Field(default=0, ge=0, le=1_000_000)
+    participants_employed: int = Field(default=0, ge=0, le=1_000_000)
+    participants_pre_retirement: int = Field(default=0, ge=0, le=1_000_000)
+    participants_unemployed: int = Field(default=0, ge=0, le=1_000_000)
+    participants_poo_staff: int = Field(default=0, ge=0, le=1_000_000)
+    learners: tuple[Code, ...] = Field(default=(), description="Известные участники (внешние id)")
+
+    _codes = field_validator("organization", mode="before")(_digits)
+
+    @model_validator(mode="after")
+    def _where(self) -> CareerGuidanceEvent:
+        if self.site is None and self.municipality is None:
+            raise ValueError("укажите площадку или муниципальное образование")
+        return self
+
+    @property
+    def participants(self) -> int:
+        return sum(getattr(self, f) for f in PARTICIPANT_FIELDS.values())
+
+
+PARTICIPANT_FIELDS: dict[LearnerCategory, str] = {
+    LearnerCategory.SCHOOL_STUDENT: "participants_school",
+    LearnerCategory.COLLEGE_STUDENT: "participants_college",
+    LearnerCategory.EMPLOYED: "participants_employed",
+    LearnerCategory.PRE_RETIREMENT: "participants_pre_retirement",
+    LearnerCategory.UNEMPLOYED: "participants_unemployed",
+    LearnerCategory.POO_STAFF: "participants_poo_staff",
+}
+
+
+class StaffTraining(Node):
+    """A staff member completed повышение квалификации in a competency."""
+
+    LABEL = "StaffTraining"
+    KEY_FIELDS = ("organization", "personnel_number", "competency", "completed_on")
+    organization: str = Field(description="ИНН организации-работодателя")
+    personnel_number: Code
+    competency: Code
+    completed_on: Date
+    document: Text = Field(description="Документ о повышении квалификации")
+    hours: int | None = Field(default=None, ge=1, le=10000)
+    provider: str | None = Field(default=None, description="ИНН организации, проводившей обучение")
+
+    _codes = field_validator("organization", mode="before")(_digits)
+    _provider = field_validator("provider", mode="before")(_inn_or_none)
+
+
+class DemandSignal(Node):
+    """Labour-market demand for a competency in a municipality over a period, by source."""
+
+    LABEL = "DemandSignal"
+    KEY_FIELDS = ("competency", "municipality", "source", "starts_on")
+    competency: Code
+    municipality: Oktmo
+    source: Code = Field(description="Источник: trudvsem, опрос работодателей…")
+    starts_on: Date
+    ends_on: Date
+    vacancies: int = Field(default=0, ge=0, le=10_000_000)
+    employer_requests: int = Field(default=0, ge=0, le=10_000_000)
+    survey_answers: int = Field(default=0, ge=0, le=10_000_000)
+
+    _codes = field_validator("municipality", mode="before")(_digits)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DemandSignal:
+        _dates_ordered(self.starts_on, self.ends_on)
+        return self
+
+
+class DigitalResource(Node):
+    """ICT resource: an online course, a simulator, a platform."""
+
+    LABEL = "DigitalResource"
+    KEY_FIELDS = ("code",)
+    code: Code
+    name: Text
+    kind: DigitalResourceKind
+    url: Text | None = None
+    organization: str | None = Field(default=None, description="ИНН правообладателя")
+    competencies: tuple[Code, ...] = ()
+    programs: tuple[Code, ...] = ()
+
+    _codes = field_validator("organization", mode="before")(_inn_or_none)
+
+
+class ReferenceDocument(Node):
+    """Standard, infrastructure list, normative act."""
+
+    LABEL = "ReferenceDocument"
+    KEY_FIELDS = ("code",)
+    code: Code
+    name: Text
+    kind: ReferenceDocumentKind
+    number: Text | None = None
+    issued_on: Date | None = None
+    url: Text | None = None
+    competencies: tuple[Code, ...] = ()
+    programs: tuple[Code, ...] = ()
+
+
+# --- A region's roadmap (graph/roadmap.py builds it from the template) -----------------------
+
+class RoadmapActivity(Node):
+    LABEL = "RoadmapActivity"
+    KEY_FIELDS = ("region", "number")
+    region: RegionCode
+    number: int = Field(ge=1, le=999)
+    group: int = Field(ge=1, le=99)
+    group_title: Text
+    title: LongText
+    responsible: tuple[Text, ...] = ()
+    due_text: Text
+    first_due: Date
+    recurrence: Recurrence = Recurrence.NONE
+    expected_result: LongText = ""
+    documents: LongText = ""
+    status: RoadmapStatus = RoadmapStatus.NOT_STARTED
+    evidence: tuple[Text, ...] = Field(default=(), description="Ссылки на подтверждающие документы")
+    notes: LongText | None = None
+
+
+class ControlPoint(Node):
+    LABEL = "ControlPoint"
+    KEY_FIELDS = ("region", "activity", "due_on")
+    region: RegionCode
+    activity: int = Field(ge=1, le=999)
+    due_on: Date
+    done_on: Date | None = None
+
+
+class IndicatorSlot(Node):
+    LABEL = "IndicatorSlot"
+    KEY_FIELDS = ("region", "activity", "index")
+    region: RegionCode
+    activity: int = Field(ge=1, le=999)
+    index: int = Field(ge=1, le=99)
+    description: LongText
+    implicit: bool = False
+    target: int | None = Field(default=None, ge=0, le=100_000_000)
+    kpi: Code | None = Field(default=None, description="Показатель, из которого берется факт")

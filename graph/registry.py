@@ -62,6 +62,13 @@ def _one(attr: str, key: Callable[[Any], str] | None = None) -> Callable[[Any], 
     return targets
 
 
+def _many(attr: str) -> Callable[[Any], list[Target]]:
+    def targets(node: Any) -> list[Target]:
+        return [(str(v), {}) for v in getattr(node, attr)]
+
+    return targets
+
+
 def _requirements(attr: str) -> Callable[[Any], list[Target]]:
     def targets(node: Any) -> list[Target]:
         return [
@@ -172,6 +179,108 @@ REGISTRIES: dict[str, Registry] = {
                 Link("program", "FOR_PROGRAM", "Program", _one("program"), fields=("program",)),
             ),
         ),
+        Registry(
+            "cohorts", m.Cohort, title="Учебные группы",
+            links=(
+                Link("program", "OF_PROGRAM", "Program", _one("program"), fields=("program",)),
+                Link("organization", "RUN_BY", "Organization", _one("organization"),
+                     fields=("organization",)),
+                Link("sites", "AT_SITE", "Site", _many("sites"), fields=("sites",)),
+            ),
+        ),
+        Registry(
+            "learners", m.Learner, title="Обучающиеся (псевдонимизированные)",
+            links=(
+                Link("region", "IN_REGION", "Region", _one("region"), fields=("region",)),
+                Link("municipality", "IN_MUNICIPALITY", "Municipality", _one("municipality"),
+                     fields=("municipality",)),
+            ),
+        ),
+        Registry(
+            "enrollments", m.Enrollment, title="Зачисления",
+            links=(
+                Link("cohort", "IN_COHORT", "Cohort",
+                     _one("cohort", lambda e: m.join_key(e.program, e.cohort)),
+                     fields=("program", "cohort")),
+                Link("learner", "OF_LEARNER", "Learner", _one("learner"), fields=("learner",)),
+            ),
+        ),
+        Registry(
+            "career_guidance_events", m.CareerGuidanceEvent, title="Профориентационные мероприятия",
+            links=(
+                Link("organization", "ORGANIZED_BY", "Organization", _one("organization"),
+                     fields=("organization",)),
+                Link("site", "AT_SITE", "Site", _one("site"), fields=("site",)),
+                Link("municipality", "IN_MUNICIPALITY", "Municipality", _one("municipality"),
+                     fields=("municipality",)),
+                Link("competency", "FOR_COMPETENCY", "Competency", _one("competency"),
+                     fields=("competency",)),
+                Link("learners", "PARTICIPATED_IN", "Learner", _many("learners"),
+                     outgoing=False, fields=("learners",)),
+            ),
+        ),
+        Registry(
+            "staff_trainings", m.StaffTraining, title="Повышение квалификации кадров",
+            links=(
+                Link("staff", "OF_STAFF", "Staff",
+                     _one("personnel_number",
+                          lambda t: m.join_key(t.organization, t.personnel_number)),
+                     fields=("organization", "personnel_number")),
+                Link("competency", "IN_COMPETENCY", "Competency", _one("competency"),
+                     fields=("competency",)),
+                Link("provider", "PROVIDED_BY", "Organization", _one("provider"),
+                     fields=("provider",)),
+            ),
+        ),
+        Registry(
+            "demand_signals", m.DemandSignal, title="Потребность рынка труда",
+            links=(
+                Link("competency", "FOR_COMPETENCY", "Competency", _one("competency"),
+                     fields=("competency",)),
+                Link("municipality", "IN_MUNICIPALITY", "Municipality", _one("municipality"),
+                     fields=("municipality",)),
+            ),
+        ),
+        Registry(
+            "digital_resources", m.DigitalResource, title="Информационно-коммуникационные ресурсы",
+            links=(
+                Link("organization", "PROVIDED_BY", "Organization", _one("organization"),
+                     fields=("organization",)),
+                Link("competencies", "FOR_COMPETENCY", "Competency", _many("competencies"),
+                     fields=("competencies",)),
+                Link("programs", "FOR_PROGRAM", "Program", _many("programs"),
+                     fields=("programs",)),
+            ),
+        ),
+        Registry(
+            "reference_documents", m.ReferenceDocument, title="Информационно-справочные ресурсы",
+            links=(
+                Link("competencies", "FOR_COMPETENCY", "Competency", _many("competencies"),
+                     fields=("competencies",)),
+                Link("programs", "FOR_PROGRAM", "Program", _many("programs"),
+                     fields=("programs",)),
+            ),
+        ),
+        Registry(
+            "roadmap_activities", m.RoadmapActivity, title="Дорожная карта: мероприятия",
+            links=(Link("region", "IN_REGION", "Region", _one("region"), fields=("region",)),),
+        ),
+        Registry(
+            "control_points", m.ControlPoint, title="Дорожная карта: контрольные точки",
+            links=(
+                Link("activity", "CONTROL_POINT_OF", "RoadmapActivity",
+                     _one("activity", lambda c: m.join_key(c.region, str(c.activity))),
+                     fields=("region", "activity")),
+            ),
+        ),
+        Registry(
+            "indicator_slots", m.IndicatorSlot, title="Дорожная карта: показатели",
+            links=(
+                Link("activity", "SLOT_OF", "RoadmapActivity",
+                     _one("activity", lambda c: m.join_key(c.region, str(c.activity))),
+                     fields=("region", "activity")),
+            ),
+        ),
     ]
 }
 
@@ -179,6 +288,9 @@ REGISTRIES: dict[str, Registry] = {
 LOAD_ORDER: tuple[str, ...] = (
     "regions", "municipalities", "organizations", "sites", "equipment_types", "equipment",
     "competencies", "staff", "infrastructure_lists", "programs", "modules", "agreements",
+    "cohorts", "learners", "enrollments", "career_guidance_events", "staff_trainings",
+    "demand_signals", "digital_resources", "reference_documents",
+    "roadmap_activities", "control_points", "indicator_slots",
 )
 
 BY_LABEL: dict[str, Registry] = {r.label: r for r in REGISTRIES.values()}

@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
 # Modules that add their own subcommands with `register(subparsers)`.
 EXTENSIONS: list[str] = [
     "hub.accounts_cmd",
+    "hub.load_cmd",
+    "hub.serve",
+    "hub.roadmap_cmd",
 ]
 
 

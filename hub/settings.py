@@ -31,6 +31,18 @@ class Settings(BaseSettings):
     database_url: str = Field(default="", description="Hub ledger; SQLite under var/ when empty")
     production: bool = False
 
+    # GraphQL limits (see schema/hardening.py)
+    graphql_max_depth: int = 12
+    graphql_max_tokens: int = 2000
+    graphql_max_aliases: int = 30
+    graphql_max_cost: int = 50000
+    graphql_max_page: int = 100
+    graphql_max_operations: int = 10
+    graphql_cache_size: int = 512
+    max_body_bytes: int = 5_000_000
+    request_timeout: float = 30.0
+    anonymous_catalog: bool = True
+
     @property
     def bolt_uri(self) -> str:
         return self.neo4j_uri or f"bolt://127.0.0.1:{self.neo4j_port}"

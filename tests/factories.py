@@ -64,3 +64,151 @@ def seed_region(driver: Driver) -> dict[str, list[dict[str, Any]]]:
         report = write(driver, name, items)
         assert report.ok, report.errors
     return rows
+
+
+def write_all(driver: Driver, rows: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
+    """Write registries in load order (references first); every batch must be valid."""
+    from graph.registry import LOAD_ORDER
+
+    for name in LOAD_ORDER:
+        if rows.get(name):
+            report = write(driver, name, rows[name])
+            assert report.ok, (name, report.errors)
+
+
+def activity_rows() -> dict[str, list[dict[str, Any]]]:
+    """Situational-centre activity on top of region_rows(): every KPI of 2025 and 2024 is known
+    (see tests/test_kpi.py for the expected figures)."""
+    copp, college, employer = inn(1), inn(2), inn(3)
+    nn, dz = "22701000", "22721000"
+
+    def program(code, type_, status, approved, org=copp, comps=("MF-01",)):
+        return {"code": code, "name": f"Программа {code}", "type": type_, "status": status,
+                "hours": 72, "organization": org, "competencies": list(comps),
+                "approved_on": approved}
+
+    def enrol(program_, cohort, learner, status="ENROLLED", done=None, cert=None):
+        return {"program": program_, "cohort": cohort, "learner": learner, "status": status,
+                "completed_on": done, "certificate_number": cert}
+
+    return {
+        "infrastructure_lists": [
+            {"competency": "MF-01", "items": [{"equipment_type": "WELD-INV", "quantity": 2}]},
+            {"competency": "MF-02", "items": [
+                {"equipment_type": "LATHE-CNC", "quantity": 1},
+                {"equipment_type": "WELD-INV", "quantity": 1, "scope": "PER_GROUP"}]},
+        ],
+        "equipment": [
+            {"organization": copp, "inventory_number": "W-1", "type": "WELD-INV", "site": "M1",
+             "quantity": 20},
+            {"organization": copp, "inventory_number": "W-2", "type": "WELD-INV", "site": "M1",
+             "quantity": 4, "status": "BROKEN"},
+            {"organization": college, "inventory_number": "L-1", "type": "LATHE-CNC", "site": "M1",
+             "quantity": 5},
+            {"organization": college, "inventory_number": "W-3", "type": "WELD-INV", "site": "M1",
+             "quantity": 1},
+        ],
+        "staff": [
+            {"organization": copp, "personnel_number": "1", "full_name": "Иванов И. И.",
+             "role": "METHODIST"},
+            {"organization": copp, "personnel_number": "2", "full_name": "Сидорова А. А.",
+             "role": "TEACHER"},
+            {"organization": college, "personnel_number": "1", "full_name": "Петров П. П.",
+             "role": "MASTER"},
+        ],
+        "programs": [
+            program("P-SPO", "SPO_MODULES", "APPROVED", "2025-02-10"),
+            program("P-EMP1", "EMPLOYER_ORDERED", "RUNNING", "2025-05-20"),
+            program("P-EMP2", "EMPLOYER_ORDERED", "APPROVED", "2024-11-05", comps=("MF-02",)),
+            program("P-DRAFT", "EMPLOYER_ORDERED", "DRAFT", None),
+            program("P-REV", "SCHOOL_STUDENTS", "REVIEW", "2025-03-01"),
+            program("P-PRE", "PRE_RETIREMENT", "ARCHIVED", "2025-08-01", org=college,
+                    comps=("MF-02",)),
+        ],
+        "agreements": [
+            {"base_organization": copp, "number": "A1", "kind": "PARTNERSHIP",
+             "subject": "Партнерство", "signed_on": "2024-01-01", "valid_from": "2024-01-01",
+             "parties": [{"organization": copp, "role": "BASE"},
+                         {"organization": college, "role": "PARTICIPANT"}]},
+            {"base_organization": copp, "number": "A2", "kind": "PARTNERSHIP",
+             "subject": "Партнерство", "signed_on": "2025-03-01", "valid_from": "2025-03-01",
+             "valid_to": "2025-12-31",
+             "parties": [{"organization": copp, "role": "BASE"},
+                         {"organization": employer, "role": "PARTICIPANT"}]},
+        ],
+        "cohorts": [
+            {"program": "P-EMP1", "code": "G1", "organization": copp, "sites": [f"{copp}:M1"],
+             "starts_on": "2025-03-01", "ends_on": "2025-06-30", "seats": 10},
+            {"program": "P-SPO", "code": "G1", "organization": college,
+             "sites": [f"{college}:M1"], "starts_on": "2025-09-01", "ends_on": "2025-12-20",
+             "seats": 8},
+            {"program": "P-EMP2", "code": "G1", "organization": copp,
+             "starts_on": "2024-10-01", "ends_on": "2024-12-25", "seats": 10},
+            {"program": "P-PRE", "code": "G1", "organization": copp, "sites": [f"{copp}:M1"],
+             "starts_on": "2025-10-01", "ends_on": "2026-02-28", "seats": 12},
+        ],
+        "learners": [
+            {"external_id": f"L{i}", "category": cat, "region": "52"}
+            for i, cat in enumerate(["SCHOOL_STUDENT", "EMPLOYED", "UNEMPLOYED", "COLLEGE_STUDENT",
+                                     "EMPLOYED", "PRE_RETIREMENT"], start=1)
+        ],
+        "enrollments": [
+            enrol("P-EMP1", "G1", "L1", "COMPLETED", "2025-06-30", "УД-001"),
+            enrol("P-EMP1", "G1", "L2", "COMPLETED", "2025-06-30", "УД-002"),
+            enrol("P-EMP1", "G1", "L3", "DROPPED"),
+            enrol("P-SPO", "G1", "L1", "COMPLETED", "2025-12-20", "УД-101"),
+            enrol("P-SPO", "G1", "L4"),
+            enrol("P-EMP2", "G1", "L5", "COMPLETED", "2024-12-25"),
+            enrol("P-EMP2", "G1", "L6", "COMPLETED", "2024-12-25"),
+            enrol("P-PRE", "G1", "L6"),
+        ],
+        "career_guidance_events": [
+            {"organization": copp, "code": "E1", "kind": "EVENT", "name": "День открытых дверей",
+             "held_on": "2025-04-10", "municipality": nn, "participants_school": 30,
+             "participants_college": 5, "learners": ["L1"]},
+            {"organization": copp, "code": "E2", "kind": "EVENT", "name": "Ярмарка профессий",
+             "held_on": "2025-11-15", "site": f"{college}:M1", "participants_school": 20},
+            {"organization": copp, "code": "E3", "kind": "профпроба", "name": "Проба: сварщик",
+             "held_on": "2025-05-05", "site": f"{copp}:M1", "competency": "MF-01",
+             "participants_school": 12, "learners": ["L1", "L4"]},
+            {"organization": copp, "code": "E4", "kind": "FIRST_PROFESSION",
+             "name": "Первая профессия: оператор ЧПУ", "held_on": "2025-07-01", "municipality": dz,
+             "participants_school": 8},
+            {"organization": copp, "code": "E5", "kind": "EVENT", "name": "Урок профориентации",
+             "held_on": "2024-06-01", "municipality": nn, "participants_school": 50},
+        ],
+        "staff_trainings": [
+            {"organization": copp, "personnel_number": "1", "competency": "MF-01",
+             "completed_on": "2025-03-15", "document": "Удостоверение 1"},
+            {"organization": copp, "personnel_number": "1", "competency": "MF-02",
+             "completed_on": "2025-10-10", "document": "Удостоверение 2"},
+            {"organization": college, "personnel_number": "1", "competency": "MF-02",
+             "completed_on": "2025-06-01", "document": "Удостоверение 3", "provider": copp},
+            {"organization": copp, "personnel_number": "2", "competency": "MF-01",
+             "completed_on": "2024-05-01", "document": "Удостоверение 4"},
+        ],
+        "demand_signals": [
+            {"competency": "MF-01", "municipality": nn, "source": "trudvsem",
+             "starts_on": "2025-01-01", "ends_on": "2025-12-31", "vacancies": 15,
+             "employer_requests": 3},
+            {"competency": "MF-02", "municipality": dz, "source": "trudvsem",
+             "starts_on": "2025-01-01", "ends_on": "2025-06-30", "vacancies": 2},
+            {"competency": "MF-02", "municipality": nn, "source": "survey",
+             "starts_on": "2025-04-01", "ends_on": "2025-04-30", "employer_requests": 4,
+             "survey_answers": 9},
+            {"competency": "MF-01", "municipality": nn, "source": "trudvsem",
+             "starts_on": "2024-01-01", "ends_on": "2024-12-31", "vacancies": 40},
+        ],
+    }
+
+
+def seed_activities(driver: Driver) -> dict[str, list[dict[str, Any]]]:
+    """region_rows() + activity_rows(), written in load order through graph.ingest."""
+    from graph.registry import LOAD_ORDER
+
+    rows = {**region_rows(), **activity_rows()}
+    for name in LOAD_ORDER:
+        if rows.get(name):
+            report = write(driver, name, rows[name])
+            assert report.ok, (name, report.errors)
+    return rows

@@ -1,0 +1,336 @@
+"""Which sites can deliver a competency for a cohort, and what is missing where.
+
+One Cypher query per call (`SITES_CYPHER`). It starts from the competency's infrastructure list,
+goes to the listed equipment types and from each type to its equipment (`OF_TYPE`, backwards)
+and the sites holding it, so no label scan over Equipment happens. A site is a candidate when it
+holds at least one working unit of a listed type; sites with nothing listed are not returned.
+
+Per site, for a cohort of N:
+- an item is satisfied when the working, non-retired quantity at the site is ≥ quantity × N
+  (`PER_WORKPLACE`) or ≥ quantity (`PER_GROUP`);
+- deliverable workplaces = min(site workplaces, min over PER_WORKPLACE items ⌊available/quantity⌋);
+- the staff requirement (`min_staff` staff of the site's organization qualified in the
+  competency, valid on `today`; `expert_required` → at least one with an expert status other
+  than NONE) counts as one more item when the list has one (min_staff > 0 or expert_required);
+- coverage = satisfied items / items; full coverage = every item satisfied and deliverable
+  workplaces ≥ N (the site can take the whole cohort at once).
+Ranking: full coverage first, then coverage desc, distance asc (unknown last), deliverable
+workplaces desc, site uid asc. Pages are keyset pages over that order.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+# An async reader: (query, params) → records (mappings). The GraphQL context provides one.
+Read = Callable[[str, dict[str, Any]], Awaitable[list[Any]]]
+
+# Sort key of a site without a known distance (no `near`, or no coordinates): after all others.
+NO_DISTANCE = 1.0e12
+MAX_PAGE = 500
+
+
+class CapabilityError(ValueError):
+    """A request that cannot be answered (message in Russian, for users)."""
+
+
+@dataclass(frozen=True)
+class Gap:
+    equipment_type: str
+    equipment_type_name: str
+    scope: str
+    required: int
+    available: int
+
+    @property
+    def missing(self) -> int:
+        return self.required - self.available
+
+
+@dataclass(frozen=True)
+class SiteMatch:
+    site: str
+    site_name: str
+    organization: str
+    organization_name: str
+    municipality: str
+    latitude: float | None
+    longitude: float | None
+    site_workplaces: int
+    workplaces: int  # deliverable workplaces
+    satisfied: int
+    items: int
+    full_coverage: bool
+    staff_count: int
+    expert_count: int
+    staff_missing: bool
+    distance_km: float | None
+    gaps: tuple[Gap, ...]
+    cursor: str
+
+    @property
+    def coverage(self) -> float:
+        return self.satisfied / self.items if self.items else 1.0
+
+
+@dataclass(frozen=True)
+class SitesPage:
+    competency: str
+    cohort_size: int
+    total_count: int
+    sites: list[SiteMatch] = field(default_factory=list)
+    has_next_page: bool = False
+    min_staff: int = 1
+    expert_required: bool = False
+
+
+@dataclass(frozen=True)
+class SitesQuery:
+    competency: str
+    cohort_size: int
+    region: str | None = None
+    municipality: str | None = None
+    near: tuple[float, float] | None = None  # (latitude, longitude)
+    require_full_coverage: bool = False
+    first: int = 20
+    after: str | None = None
+    today: dt.date | None = None
+
+
+def encode_cursor(key: list[Any]) -> str:
+    raw = json.dumps(key, separators=(",", ":"), ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> list[Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key = json.loads(raw)
+        full, satisfied, dkey, workplaces, uid = key
+        if not (isinstance(full, int) and isinstance(satisfied, int)
+                and isinstance(dkey, int | float) and isinstance(workplaces, int)
+                and isinstance(uid, str)):
+            raise TypeError
+        return [full, satisfied, float(dkey), workplaces, uid]
+    except (ValueError, TypeError) as exc:
+        raise CapabilityError(f"недействительный курсор: {cursor!r}") from exc
+
+
+SITES_CYPHER = """
+MATCH (c:Competency {uid: $competency})-[:HAS_INFRASTRUCTURE_LIST]->(l:InfrastructureList)
+WHERE l.retiredAt IS NULL
+CALL (l) {
+  MATCH (l)-[r:REQUIRES]->(t:EquipmentType)
+  RETURN collect({type: t.uid, name: t.name, quantity: r.quantity, scope: r.scope,
+                  required: CASE r.scope WHEN 'PER_WORKPLACE' THEN r.quantity * $cohort
+                                         ELSE r.quantity END}) AS items
+}
+CALL () {
+  OPTIONAL MATCH (mu:Municipality) WHERE mu.region = $region
+  RETURN CASE WHEN $municipality IS NOT NULL THEN [$municipality]
+              WHEN $region IS NOT NULL THEN collect(mu.uid) END AS places
+}
+CALL (c) {
+  OPTIONAL MATCH (st:Staff)-[q:QUALIFIED_IN]->(c)
+  WHERE st.retiredAt IS NULL AND (q.valid_until IS NULL OR q.valid_until >= $today)
+  WITH st.organization AS org, count(st) AS n,
+       count(CASE WHEN q.expert_status <> 'NONE' THEN 1 END) AS experts
+  WHERE org IS NOT NULL
+  RETURN collect({org: org, n: n, experts: experts}) AS staffing
+}
+CALL (l, items, places, staffing) {
+  CALL (items, places) {
+  UNWIND items AS it
+  MATCH (:EquipmentType {uid: it.type})<-[:OF_TYPE]-(e:Equipment)<-[:HAS_EQUIPMENT]-(s:Site)
+  WHERE e.status = 'WORKING' AND e.retiredAt IS NULL AND s.retiredAt IS NULL
+    AND (places IS NULL OR s.municipality IN places)
+  WITH s, it.type AS type, sum(e.quantity) AS available
+  RETURN s, collect({type: type, available: available}) AS stock
+  }
+WITH l, items, staffing, s,
+     [it IN items | it {.*, available: coalesce(
+        head([x IN stock WHERE x.type = it.type | x.available]), 0)}] AS held,
+     coalesce(head([x IN staffing WHERE x.org = s.organization]), {n: 0, experts: 0}) AS staff,
+     CASE WHEN $near IS NULL OR s.latitude IS NULL THEN null
+          ELSE point.distance(point({latitude: s.latitude, longitude: s.longitude}),
+                              point({latitude: $near.lat, longitude: $near.lon})) / 1000.0
+     END AS distance
+WITH l, items, s, held, staff, distance,
+     [it IN held WHERE it.available < it.required] AS gaps,
+     reduce(w = s.workplaces, it IN held |
+       CASE WHEN it.scope = 'PER_WORKPLACE' AND it.available / it.quantity < w
+            THEN it.available / it.quantity ELSE w END) AS workplaces,
+     (l.min_staff > 0 OR l.expert_required) AS staffItem,
+     staff.n >= l.min_staff AND (NOT l.expert_required OR staff.experts > 0) AS staffOk
+WITH l, s, held, staff, distance, gaps, workplaces, staffItem, staffOk,
+     size(items) + CASE WHEN staffItem THEN 1 ELSE 0 END AS total,
+     size(items) - size(gaps) + CASE WHEN staffItem AND staffOk THEN 1 ELSE 0 END AS satisfied
+WITH l, s, staff, distance, gaps, workplaces, staffOk, total, satisfied,
+     CASE WHEN satisfied = total AND workplaces >= $cohort THEN 1 ELSE 0 END AS full,
+     coalesce(distance, $noDistance) AS dkey
+WHERE NOT $requireFull OR full = 1
+ORDER BY full DESC, satisfied DESC, dkey ASC, workplaces DESC, s.uid ASC
+RETURN collect({s: s, staff: staff, distance: distance, gaps: gaps, workplaces: workplaces,
+                staffOk: staffOk, total: total, satisfied: satisfied, full: full,
+                dkey: dkey}) AS ranked
+}
+WITH l, size(ranked) AS totalCount,
+     [r IN ranked WHERE $after IS NULL
+        OR r.full < $after[0]
+        OR (r.full = $after[0] AND (r.satisfied < $after[1]
+        OR (r.satisfied = $after[1] AND (r.dkey > $after[2]
+        OR (r.dkey = $after[2] AND (r.workplaces < $after[3]
+        OR (r.workplaces = $after[3] AND r.s.uid > $after[4])))))))][..$limit] AS page
+RETURN l.min_staff AS minStaff, l.expert_required AS expertRequired, totalCount,
+  [r IN page | {
+    site: r.s.uid, siteName: r.s.name, organization: r.s.organization,
+    organizationName: COLLECT { MATCH (o:Organization {uid: r.s.organization})
+                                RETURN o.name }[0],
+    municipality: r.s.municipality, latitude: r.s.latitude, longitude: r.s.longitude,
+    siteWorkplaces: r.s.workplaces, workplaces: r.workplaces, satisfied: r.satisfied,
+    total: r.total, full: r.full, staffCount: r.staff.n, expertCount: r.staff.experts,
+    staffMissing: NOT r.staffOk, distance: r.distance, dkey: r.dkey,
+    gaps: [g IN r.gaps | g {.type, .name, .scope, .required, .available}]
+  }] AS page
+"""
+
+
+def sites_parameters(q: SitesQuery) -> dict[str, Any]:
+    if q.cohort_size < 1:
+        raise CapabilityError("численность группы должна быть не меньше 1")
+    if not 0 <= q.first <= MAX_PAGE:
+        raise CapabilityError(f"размер страницы должен быть от 0 до {MAX_PAGE}")
+    return {
+        "competency": q.competency,
+        "cohort": q.cohort_size,
+        "region": q.region,
+        "municipality": q.municipality,
+        "near": {"lat": q.near[0], "lon": q.near[1]} if q.near else None,
+        "requireFull": q.require_full_coverage,
+        "after": decode_cursor(q.after) if q.after else None,
+        "limit": q.first + 1,
+        "today": q.today or dt.date.today(),
+        "noDistance": NO_DISTANCE,
+    }
+
+
+def _match(row: dict[str, Any]) -> SiteMatch:
+    key = [row["full"], row["satisfied"], row["dkey"], row["workplaces"], row["site"]]
+    return SiteMatch(
+        site=row["site"], site_name=row["siteName"], organization=row["organization"],
+        organization_name=row["organizationName"] or "", municipality=row["municipality"],
+        latitude=row["latitude"], longitude=row["longitude"],
+        site_workplaces=row["siteWorkplaces"], workplaces=row["workplaces"],
+        satisfied=row["satisfied"], items=row["total"], full_coverage=bool(row["full"]),
+        staff_count=row["staffCount"], expert_count=row["expertCount"],
+        staff_missing=row["staffMissing"], distance_km=row["distance"],
+        gaps=tuple(Gap(g["type"], g["name"], g["scope"], g["required"], g["available"])
+                   for g in row["gaps"]),
+        cursor=encode_cursor(key),
+    )
+
+
+def page_from_record(q: SitesQuery, record: Any) -> SitesPage:
+    if record is None:
+        raise CapabilityError(
+            f"у компетенции {q.competency!r} нет инфраструктурного листа (или нет такой компетенции)"
+        )
+    rows = record["page"]
+    return SitesPage(
+        competency=q.competency, cohort_size=q.cohort_size, total_count=record["totalCount"],
+        sites=[_match(r) for r in rows[: q.first]], has_next_page=len(rows) > q.first,
+        min_staff=record["minStaff"], expert_required=record["expertRequired"],
+    )
+
+
+def sites_for_competency(tx: Any, q: SitesQuery) -> SitesPage:
+    """Run in a (sync) read transaction or session."""
+    return page_from_record(q, tx.run(SITES_CYPHER, sites_parameters(q)).single())
+
+
+async def sites_for_competency_async(read: Read, q: SitesQuery) -> SitesPage:
+    """`read(query, params)` returns the records (e.g. the GraphQL request context's read)."""
+    rows = await read(SITES_CYPHER, sites_parameters(q))
+    return page_from_record(q, rows[0] if rows else None)
+
+
+# Qualified staff of organizations in competencies, a page per (organization, competency):
+# one round trip for a whole level of the GraphQL result (DataLoader batch).
+QUALIFIED_STAFF_CYPHER = """
+UNWIND $keys AS k
+CALL (k) {
+  MATCH (o:Organization {uid: k.organization})<-[:WORKS_AT]-(st:Staff)
+        -[q:QUALIFIED_IN]->(:Competency {uid: k.competency})
+  WHERE st.retiredAt IS NULL AND (q.valid_until IS NULL OR q.valid_until >= $today)
+    AND (k.after IS NULL OR st.uid > k.after)
+  WITH st, q ORDER BY st.uid
+  WITH collect({uid: st.uid, fullName: st.full_name, role: st.role, position: st.position,
+                expertStatus: q.expert_status, validUntil: q.valid_until}) AS staff
+  RETURN staff[..k.limit] AS staff
+}
+RETURN k.organization AS organization, k.competency AS competency, k.after AS after, staff
+"""
+
+
+@dataclass(frozen=True)
+class StaffKey:
+    organization: str
+    competency: str
+    first: int = 20
+    after: str | None = None  # staff uid of the previous page's last row
+
+
+@dataclass(frozen=True)
+class QualifiedStaff:
+    uid: str
+    full_name: str
+    role: str
+    position: str | None
+    expert_status: str
+    valid_until: dt.date | None
+
+
+@dataclass(frozen=True)
+class StaffPage:
+    staff: list[QualifiedStaff]
+    has_next_page: bool
+
+
+def staff_parameters(keys: list[StaffKey], today: dt.date | None) -> dict[str, Any]:
+    return {
+        "keys": [{"organization": k.organization, "competency": k.competency, "after": k.after,
+                  "limit": min(k.first, MAX_PAGE) + 1} for k in keys],
+        "today": today or dt.date.today(),
+    }
+
+
+def _staff_pages(keys: list[StaffKey], records: list[Any]) -> list[StaffPage]:
+    by_key = {(r["organization"], r["competency"], r["after"]): r["staff"] for r in records}
+    out = []
+    for k in keys:
+        rows = by_key.get((k.organization, k.competency, k.after), [])
+        first = min(k.first, MAX_PAGE)
+        out.append(StaffPage(
+            [QualifiedStaff(r["uid"], r["fullName"], r["role"], r["position"],
+                            r["expertStatus"],
+                            r["validUntil"].to_native() if r["validUntil"] else None)
+             for r in rows[:first]],
+            has_next_page=len(rows) > first,
+        ))
+    return out
+
+
+def qualified_staff(tx: Any, keys: list[StaffKey], today: dt.date | None = None
+                    ) -> list[StaffPage]:
+    """Pages in the order of `keys`."""
+    return _staff_pages(keys, list(tx.run(QUALIFIED_STAFF_CYPHER, staff_parameters(keys, today))))
+
+
+async def qualified_staff_async(read: Read, keys: list[StaffKey],
+                                today: dt.date | None = None) -> list[StaffPage]:
+    return _staff_pages(keys, await read(QUALIFIED_STAFF_CYPHER, staff_parameters(keys, today)))

@@ -1,0 +1,214 @@
+"""Situational-centre activity of the demo region, generated deterministically from its
+registries: cohorts, learners, enrollments, career-guidance events, staff training, demand
+signals, ICT and reference resources over two years, and the region's roadmap with realistic
+statuses, targets and done control points.
+
+    rows = generate_region(...)                  # loaders.generate
+    rows.update(demo_activities(rows))           # registry name → rows, in the exchange format
+
+Every row is plain registry input, loaded like any other (graph.ingest).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections import defaultdict
+from typing import Any
+
+from graph.roadmap import load_template, roadmap_rows
+
+START = dt.date(2025, 1, 1)
+END = dt.date(2026, 10, 31)  # fixed, so the demo does not depend on the clock
+
+CATEGORY_BY_TYPE = {
+    "SPO_MODULES": {"COLLEGE_STUDENT": 0.9, "POO_STAFF": 0.1},
+    "SCHOOL_STUDENTS": {"SCHOOL_STUDENT": 1.0},
+    "EMPLOYER_ORDERED": {"EMPLOYED": 0.8, "UNEMPLOYED": 0.2},
+    "SECTORAL": {"EMPLOYED": 0.6, "UNEMPLOYED": 0.3, "POO_STAFF": 0.1},
+    "PRE_RETIREMENT": {"PRE_RETIREMENT": 1.0},
+    "FUTURE_COMPETENCIES": {"COLLEGE_STUDENT": 0.4, "EMPLOYED": 0.4, "SCHOOL_STUDENT": 0.2},
+}
+EVENT_NAMES = {
+    "EVENT": ("День открытых дверей", "Ярмарка профессий", "Профориентационный урок",
+              "Экскурсия на предприятие", "Фестиваль профессий"),
+    "PROFESSIONAL_TRIAL": ("Профессиональная проба",),
+    "FIRST_PROFESSION": ("Обучение первой профессии",),
+}
+DIGITAL_RESOURCES = (
+    ("PLATFORM", "Цифровая платформа ЦОПП"),
+    ("COURSE", "Онлайн-курс «Основы бережливого производства»"),
+    ("SIMULATOR", "Тренажер сварщика"),
+    ("SIMULATOR", "Виртуальный тренажер оператора станков с ЧПУ"),
+    ("COURSE", "Онлайн-курс «Охрана труда»"),
+    ("PLATFORM", "Платформа «Билет в будущее»"),
+)
+
+
+def _weighted(rng: random.Random, options: dict[str, float]) -> str:
+    return rng.choices(list(options), weights=list(options.values()))[0]
+
+
+def _day(rng: random.Random, start: dt.date, end: dt.date) -> dt.date:
+    return start + dt.timedelta(days=rng.randint(0, max(0, (end - start).days)))
+
+
+def demo_activities(region: dict[str, list[dict[str, Any]]], *, seed: int = 52,
+                    start: dt.date = START, end: dt.date = END,
+                    roadmap: bool = True) -> dict[str, list[dict[str, Any]]]:
+    """Activity rows for a generated region (its organizations, sites, staff, programs)."""
+    rng = random.Random(f"activities:{seed}")
+    code = region["regions"][0]["code"]
+    orgs = {o["inn"]: o for o in region["organizations"]}
+    copp = next(o for o in region["organizations"] if o["kind"] == "COPP")
+    colleges = [o for o in region["organizations"] if o["kind"] == "COLLEGE"]
+    sites_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for s in region["sites"]:
+        sites_of[s["organization"]].append(s)
+    munis = [m["oktmo"] for m in region["municipalities"]]
+    live = [p for p in region["programs"] if p["status"] in ("APPROVED", "RUNNING", "ARCHIVED")]
+    comps = sorted({c for p in region["programs"] for c in p["competencies"]})
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+
+    # learners are created as enrollments need them; some take a second program
+    by_category: dict[str, list[str]] = defaultdict(list)
+
+    def learner(category: str, municipality: str) -> str:
+        pool = by_category[category]
+        if pool and rng.random() < 0.15:
+            return rng.choice(pool)
+        ext = f"EXT-{code}-{len(out['learners']) + 1:06d}"
+        out["learners"].append({"external_id": ext, "category": category, "region": code,
+                                "municipality": municipality, "source": "Цифровая платформа ЦОПП"})
+        pool.append(ext)
+        return ext
+
+    for p in live:
+        own_sites = sites_of.get(p["organization"]) or sites_of.get(copp["inn"]) or []
+        weeks = max(2, p["hours"] // 36)
+        for n in range(1, rng.randint(1, 4) + 1):
+            begins = _day(rng, start - dt.timedelta(days=60), end - dt.timedelta(days=30))
+            ends = begins + dt.timedelta(weeks=weeks)
+            site = rng.choice(own_sites) if own_sites else None
+            seats = rng.randint(8, 25)
+            out["cohorts"].append({
+                "program": p["code"], "code": f"Г{n}", "organization": p["organization"],
+                "sites": [f"{site['organization']}:{site['code']}"] if site else [],
+                "starts_on": begins, "ends_on": ends, "seats": seats})
+            place = site["municipality"] if site else orgs[p["organization"]].get("municipality")
+            taken: set[str] = set()
+            for i in range(rng.randint(seats * 6 // 10, seats)):
+                who = learner(_weighted(rng, CATEGORY_BY_TYPE[p["type"]]), place or munis[0])
+                if who in taken:
+                    continue
+                taken.add(who)
+                row: dict[str, Any] = {"program": p["code"], "cohort": f"Г{n}", "learner": who,
+                                       "enrolled_on": begins}
+                if ends <= end:
+                    roll = rng.random()
+                    if roll < 0.87:
+                        row.update(status="COMPLETED", completed_on=ends,
+                                   certificate_number=f"{code}-{p['code'][-5:]}-{n}-{i + 1:03d}")
+                    else:
+                        row["status"] = "DROPPED"
+                out["enrollments"].append(row)
+
+    # career guidance: every month, a few activities per municipality
+    organizers = [copp] + colleges
+    schoolers = by_category["SCHOOL_STUDENT"]
+    month = dt.date(start.year, start.month, 1)
+    seq = 0
+    while month <= end:
+        for muni in munis:
+            for _ in range(rng.randint(0, 2)):
+                kind = _weighted(rng, {"EVENT": 0.6, "PROFESSIONAL_TRIAL": 0.3,
+                                       "FIRST_PROFESSION": 0.1})
+                org = rng.choice(organizers)
+                seq += 1
+                site = rng.choice(sites_of[org["inn"]]) if sites_of.get(org["inn"]) else None
+                size = {"EVENT": (20, 150), "PROFESSIONAL_TRIAL": (6, 25),
+                        "FIRST_PROFESSION": (8, 20)}[kind]
+                day = _day(rng, month, min(end, month + dt.timedelta(days=27)))
+                comp = rng.choice(comps) if comps and kind != "EVENT" else None
+                out["career_guidance_events"].append({
+                    "organization": org["inn"], "code": f"ПО-{seq:05d}", "kind": kind,
+                    "name": f"{rng.choice(EVENT_NAMES[kind])} ({day:%d.%m.%Y})",
+                    "held_on": day, "municipality": muni,
+                    "site": f"{site['organization']}:{site['code']}" if site else None,
+                    "competency": comp, "participants_school": rng.randint(*size),
+                    "participants_college": rng.randint(0, size[0] // 2),
+                    "learners": rng.sample(schoolers, min(len(schoolers), rng.randint(0, 3))),
+                })
+        month = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+    # staff training: about a third of teaching staff each year
+    teaching = [s for s in region["staff"] if s["role"] in ("TEACHER", "MASTER", "METHODIST")]
+    for year in range(start.year, end.year + 1):
+        last = min(end, dt.date(year, 12, 31))
+        for s in rng.sample(teaching, len(teaching) // 3):
+            quals = [q["competency"] for q in s.get("qualifications") or []]
+            comp = rng.choice(quals or comps)
+            out["staff_trainings"].append({
+                "organization": s["organization"], "personnel_number": s["personnel_number"],
+                "competency": comp, "completed_on": _day(rng, dt.date(year, 1, 15), last),
+                "document": f"Удостоверение о повышении квалификации № {year}-{len(out['staff_trainings']) + 1:05d}",
+                "hours": rng.choice((36, 72, 144)), "provider": copp["inn"]})
+
+    # demand: quarterly vacancies and yearly employer surveys for the taught competencies
+    hot = rng.sample(comps, min(len(comps), 25))
+    q = dt.date(start.year, 1, 1)
+    while q <= end:
+        q_end = (q.replace(day=28) + dt.timedelta(days=65)).replace(day=1) - dt.timedelta(days=1)
+        for comp in hot:
+            for muni in rng.sample(munis, min(len(munis), 3)):
+                out["demand_signals"].append({
+                    "competency": comp, "municipality": muni, "source": "trudvsem",
+                    "starts_on": q, "ends_on": q_end, "vacancies": rng.randint(0, 40),
+                    "employer_requests": rng.randint(0, 8)})
+        q = q_end + dt.timedelta(days=1)
+    for year in range(start.year, end.year + 1):
+        for comp in hot[:10]:
+            out["demand_signals"].append({
+                "competency": comp, "municipality": rng.choice(munis), "source": "opros",
+                "starts_on": dt.date(year, 1, 1), "ends_on": dt.date(year, 12, 31),
+                "employer_requests": rng.randint(2, 20), "survey_answers": rng.randint(10, 200)})
+
+    # ICT and reference resources
+    for i, (kind, name) in enumerate(DIGITAL_RESOURCES, start=1):
+        out["digital_resources"].append({
+            "code": f"ИКТ-{i:03d}", "name": name, "kind": kind,
+            "url": f"https://copp{code}.ru/resources/{i}", "organization": copp["inn"],
+            "competencies": rng.sample(comps, min(len(comps), 2)) if kind != "PLATFORM" else [],
+            "programs": [p["code"] for p in rng.sample(live, min(len(live), 2))]})
+    out["reference_documents"].append({
+        "code": "273-ФЗ", "name": "Федеральный закон «Об образовании в Российской Федерации»",
+        "kind": "NORMATIVE_ACT", "number": "273-ФЗ", "issued_on": dt.date(2012, 12, 29)})
+    for comp in comps[:10]:
+        out["reference_documents"].append({
+            "code": f"ИЛ-{comp}", "name": f"Инфраструктурный лист компетенции {comp}",
+            "kind": "INFRASTRUCTURE_LIST", "competencies": [comp]})
+
+    if roadmap:
+        out.update(demo_roadmap(code, rng, end))
+    return dict(out)
+
+
+def demo_roadmap(region: str, rng: random.Random,
+                 as_of: dt.date) -> dict[str, list[dict[str, Any]]]:
+    """The template roadmap with statuses a real region might have by `as_of`."""
+    rows = roadmap_rows(region, load_template())
+    for a in rows["roadmap_activities"]:
+        recurring = a["recurrence"] in ("QUARTERLY", "ANNUAL")
+        if recurring:
+            a["status"] = "IN_PROGRESS"
+        else:
+            a["status"] = _weighted(rng, {"DONE": 0.85, "IN_PROGRESS": 0.1, "NOT_STARTED": 0.05})
+        if a["status"] == "DONE":
+            a["evidence"] = [f"https://copp{region}.ru/docs/roadmap-{a['number']}.pdf"]
+    for cp in rows["control_points"]:
+        due = cp["due_on"]
+        if due <= as_of and rng.random() < 0.9:
+            cp["done_on"] = due - dt.timedelta(days=rng.randint(0, 10))
+    for slot in rows["indicator_slots"]:
+        slot["target"] = rng.choice((5, 10, 20, 50, 100, 300))
+    return rows

@@ -1,0 +1,130 @@
+"""The exchange format: one file per registry, `<registry>.jsonl` and/or `<registry>.csv`.
+
+JSON Lines: one object per line, keys = model fields, nested lists as arrays, dates ISO.
+CSV: UTF-8 with BOM, `;`, header = model fields; a nested list in its flat form (one row per
+item, item columns `qualification_competency`…); plain lists in one cell joined by `; `.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from enum import Enum
+from pathlib import Path
+from typing import IO, Any
+
+from graph.registry import REGISTRIES, Registry
+from loaders.mapping import NESTED, list_fields
+
+CSV_DELIMITER = ";"
+CSV_ENCODING = "utf-8-sig"
+
+
+def exchange_columns(registry: Registry) -> list[str]:
+    nested = NESTED.get(registry.name)
+    columns = [f for f in registry.model.model_fields if not nested or f != nested.field]
+    if nested:
+        columns += [nested.column(f) for f in nested.item_fields]
+    return columns
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def json_record(record: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        if value is None:
+            continue
+        if isinstance(value, list | tuple):
+            value = [{k: _scalar(v) for k, v in item.items() if v is not None}
+                     if isinstance(item, dict) else _scalar(item) for item in value]
+        else:
+            value = _scalar(value)
+        out[key] = value
+    return out
+
+
+def _cell(value: Any) -> str:
+    value = _scalar(value)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def flat_rows(registry: Registry, record: dict[str, Any]) -> list[list[str]]:
+    """CSV rows of one record: one row, or one row per item of its nested list."""
+    nested = NESTED.get(registry.name)
+    lists = list_fields(registry)
+    base = []
+    for column in exchange_columns(registry):
+        if column in registry.model.model_fields:
+            value = record.get(column)
+            base.append("; ".join(_cell(v) for v in value) if column in lists and value
+                        else _cell(value))
+    if not nested:
+        return [base]
+    items = record.get(nested.field) or []
+    if not items:
+        return [base + [""] * len(nested.item_fields)]
+    keys = set(registry.model.KEY_FIELDS)
+    fields = [c for c in exchange_columns(registry) if c in registry.model.model_fields]
+    rows = []
+    for i, item in enumerate(items):
+        head = base if i == 0 else [v if f in keys else "" for f, v in zip(fields, base)]
+        rows.append(head + [_cell(item.get(f)) for f in nested.item_fields])
+    return rows
+
+
+class RegistryFiles:
+    """Append records to `<dir>/<registry>.<fmt>`, opening each file once."""
+
+    def __init__(self, directory: Path, fmt: str) -> None:
+        self.directory = Path(directory)
+        self.fmt = fmt
+        self.files: dict[str, tuple[IO[str], Any]] = {}
+        self.counts: dict[str, int] = {}
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    def _open(self, name: str) -> tuple[IO[str], Any]:
+        if name not in self.files:
+            path = self.directory / f"{name}.{self.fmt}"
+            if self.fmt == "csv":
+                fh = path.open("w", encoding=CSV_ENCODING, newline="")
+                writer = csv.writer(fh, delimiter=CSV_DELIMITER)
+                writer.writerow(exchange_columns(REGISTRIES[name]))
+            else:
+                fh = path.open("w", encoding="utf-8")
+                writer = None
+            self.files[name] = (fh, writer)
+            self.counts.setdefault(name, 0)
+        return self.files[name]
+
+    def write(self, name: str, records: list[dict[str, Any]]) -> None:
+        fh, writer = self._open(name)
+        registry = REGISTRIES[name]
+        for record in records:
+            if writer is not None:
+                writer.writerows(flat_rows(registry, record))
+            else:
+                fh.write(json.dumps(json_record(record), ensure_ascii=False) + "\n")
+        self.counts[name] += len(records)
+
+    def close(self) -> None:
+        for fh, _ in self.files.values():
+            fh.close()
+        self.files.clear()
+
+    def __enter__(self) -> RegistryFiles:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

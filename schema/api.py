@@ -1,0 +1,51 @@
+"""The GraphQL schema: every domain's Query and Mutation merged into one.
+
+To add a domain, append its Query / Mutation class to QUERIES / MUTATIONS (one line each).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import strawberry
+from strawberry.tools import merge_types
+
+from schema.capability.mutations import Mutation as CapabilityMutation
+from schema.capability.resolvers import Query as CapabilityQuery
+from schema.core.errors import MaskUnexpectedErrors
+from schema.core.resolvers import Query as CoreQuery
+from schema.registry.mutations import Mutation as RegistryMutation
+from schema.registry.resolvers import Query as RegistryQuery
+from schema.situational.mutations import Mutation as SituationalMutation
+from schema.situational.resolvers import Query as SituationalQuery
+
+QUERIES: tuple[type, ...] = (
+    CoreQuery,
+    RegistryQuery,
+    CapabilityQuery,
+    SituationalQuery,
+)
+MUTATIONS: tuple[type, ...] = (
+    RegistryMutation,
+    CapabilityMutation,
+    SituationalMutation,
+)
+
+
+class HubSchema(strawberry.Schema):
+    def process_errors(self, errors: list, execution_context: Any = None) -> None:
+        """MaskUnexpectedErrors logs unexpected errors with the request id; nothing more."""
+
+
+def build_schema(extensions: Sequence[Any] = (), config: Any = None) -> strawberry.Schema:
+    """The schema; `extensions` (e.g. query limits) run before error masking."""
+    return HubSchema(
+        query=merge_types("Query", QUERIES),
+        mutation=merge_types("Mutation", MUTATIONS),
+        extensions=[*extensions, MaskUnexpectedErrors],
+        config=config,
+    )
+
+
+schema = build_schema()

@@ -1,0 +1,87 @@
+"""Mutations of network plans: save a computed plan, move it DRAFT → AGREED → RUNNING."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from graph import planning as pl
+from schema.core.errors import FieldError
+from schema.core.node import context
+from schema.capability.types import NetworkPlan, NetworkPlanStatus
+from schema.capability.resolvers import plan_view
+
+
+@strawberry.type(description="Result of a plan mutation: the plan, or why it was refused.")
+class NetworkPlanPayload:
+    plan: NetworkPlan | None = strawberry.field(description="The stored plan.")
+    errors: list[FieldError] = strawberry.field(description="Why it was refused.")
+
+
+def _refused(field: str, value: Any, exc: Exception) -> NetworkPlanPayload:
+    return NetworkPlanPayload(plan=None, errors=[FieldError(
+        index=None, path=[field], field=field, value=None if value is None else str(value),
+        message=str(exc))])
+
+
+def _denied(info: Info) -> NetworkPlanPayload | None:
+    principal = getattr(context(info), "principal", None)
+    if principal is not None and not principal.can_plan:
+        return _refused("*", principal.name, PermissionError(
+            f"роль «{principal.role}» не даёт права сохранять сетевые планы"))
+    return None
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Plan the program (as planNetworkProgram) and store the "
+                                     "plan as a graph in status DRAFT; saving again replaces "
+                                     "a DRAFT, agreed or running plans are kept.")
+    async def save_network_plan(
+        self, info: Info,
+        program: Annotated[str, strawberry.argument(description="Program code.")],
+        cohort_size: Annotated[int, strawberry.argument(description="Learners.")],
+        home_organization: Annotated[str, strawberry.argument(
+            description="ИНН of the base organization.")],
+        max_partners: Annotated[int | None, strawberry.argument(
+            description="At most this many partner organizations.")] = None,
+        start: Annotated[dt.date | None, strawberry.argument(description="Term start.")] = None,
+        end: Annotated[dt.date | None, strawberry.argument(description="Term end.")] = None,
+    ) -> NetworkPlanPayload:
+        if (denied := _denied(info)) is not None:
+            return denied
+
+        async def work(tx: Any) -> tuple[pl.NetworkPlan, list[pl.AgreementDraft]]:
+            plan, drafts = await pl.plan_network_program_async(
+                pl.tx_reader(tx), program, home_organization, cohort_size, max_partners,
+                start, end)
+            await pl.save_plan_async(tx, plan)
+            return plan, drafts
+
+        try:
+            plan, drafts = await context(info).write(work)
+        except pl.PlanningError as exc:
+            return _refused("program", program, exc)
+        return NetworkPlanPayload(plan=plan_view(plan, drafts), errors=[])
+
+    @strawberry.mutation(description="Move a stored plan one step: DRAFT → AGREED → RUNNING.")
+    async def set_network_plan_status(
+        self, info: Info,
+        uid: Annotated[str, strawberry.argument(description="Plan key.")],
+        status: Annotated[NetworkPlanStatus, strawberry.argument(description="New status.")],
+    ) -> NetworkPlanPayload:
+        if (denied := _denied(info)) is not None:
+            return denied
+
+        async def work(tx: Any) -> tuple[pl.NetworkPlan, list[pl.AgreementDraft]]:
+            await pl.set_plan_status_async(tx, uid, status.value)
+            return await pl.load_plan_with_agreements_async(pl.tx_reader(tx), uid)
+
+        try:
+            plan, drafts = await context(info).write(work)
+        except pl.PlanningError as exc:
+            return _refused("status", status.value, exc)
+        return NetworkPlanPayload(plan=plan_view(plan, drafts), errors=[])

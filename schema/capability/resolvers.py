@@ -1,0 +1,121 @@
+"""Query fields: which sites can deliver a competency, network program plans (read-only)."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from graph import capability as cap
+from graph import planning as pl
+from graph.agreement_doc import DOCX_MEDIA_TYPE, agreements_docx, docx_filename
+from schema.core.errors import api_error
+from schema.core.node import check_limit, context
+from schema.capability.types import (
+    Document,
+    GeoPointInput,
+    NetworkPlan,
+    NetworkPlanConnection,
+    NetworkPlanStatus,
+    SiteCapabilityConnection,
+    site_connection,
+)
+
+
+def reader(info: Info) -> cap.Read:
+    ctx = context(info)
+    return lambda query, params: ctx.read(query, **params)
+
+
+def bad(exc: ValueError) -> Exception:
+    return api_error(str(exc), "BAD_ARGUMENT")
+
+
+def plan_view(plan: pl.NetworkPlan, drafts: list[pl.AgreementDraft]) -> NetworkPlan:
+    return NetworkPlan(_plan=plan, _drafts=drafts)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Sites that can deliver a competency to a cohort, best first: "
+                                  "full coverage, coverage, distance, workplaces.")
+    async def sites_for_competency(
+        self, info: Info,
+        competency: Annotated[str, strawberry.argument(description="Competency code.")],
+        cohort_size: Annotated[int, strawberry.argument(description="Learners in the group.")],
+        region: Annotated[str | None, strawberry.argument(description="Subject code.")] = None,
+        municipality: Annotated[str | None, strawberry.argument(
+            description="ОКТМО of the municipality.")] = None,
+        near: Annotated[GeoPointInput | None, strawberry.argument(
+            description="Rank by great-circle distance from this point.")] = None,
+        require_full_coverage: Annotated[bool, strawberry.argument(
+            description="Only sites that cover everything for the whole cohort.")] = False,
+        first: Annotated[int, strawberry.argument(description="Page size (≤ 100).")] = 20,
+        after: Annotated[str | None, strawberry.argument(description="Cursor.")] = None,
+    ) -> SiteCapabilityConnection:
+        check_limit(first)
+        q = cap.SitesQuery(competency, cohort_size, region, municipality,
+                           (near.lat, near.lon) if near else None, require_full_coverage,
+                           first, after)
+        try:
+            page = await cap.sites_for_competency_async(reader(info), q)
+        except cap.CapabilityError as exc:
+            raise bad(exc) from None
+        return site_connection(page, after)
+
+    @strawberry.field(description="Plan a program in network form (273-ФЗ art. 15): which "
+                                  "organization delivers which module, agreements needed. "
+                                  "Nothing is stored (see saveNetworkPlan).")
+    async def plan_network_program(
+        self, info: Info,
+        program: Annotated[str, strawberry.argument(description="Program code.")],
+        cohort_size: Annotated[int, strawberry.argument(description="Learners.")],
+        home_organization: Annotated[str, strawberry.argument(
+            description="ИНН of the base organization.")],
+        max_partners: Annotated[int | None, strawberry.argument(
+            description="At most this many partner organizations.")] = None,
+        start: Annotated[dt.date | None, strawberry.argument(description="Term start.")] = None,
+        end: Annotated[dt.date | None, strawberry.argument(description="Term end.")] = None,
+    ) -> NetworkPlan:
+        try:
+            plan, drafts = await pl.plan_network_program_async(
+                reader(info), program, home_organization, cohort_size, max_partners, start, end)
+        except pl.PlanningError as exc:
+            raise bad(exc) from None
+        return plan_view(plan, drafts)
+
+    @strawberry.field(description="Stored network plans, by key.")
+    async def network_plans(
+        self, info: Info,
+        program: Annotated[str | None, strawberry.argument(description="Program code.")] = None,
+        home_organization: Annotated[str | None, strawberry.argument(
+            description="ИНН of the base organization.")] = None,
+        status: Annotated[NetworkPlanStatus | None, strawberry.argument(
+            description="Status.")] = None,
+        first: Annotated[int, strawberry.argument(description="Page size (≤ 100).")] = 20,
+        after: Annotated[str | None, strawberry.argument(
+            description="`endCursor` of the previous page.")] = None,
+    ) -> NetworkPlanConnection:
+        check_limit(first)
+        stored, more = await pl.load_plans_async(reader(info), pl.PlanFilter(
+            program=program, home=home_organization, status=status.value if status else None,
+            first=first, after=after))
+        nodes = [plan_view(p, d) for p, d in stored]
+        return NetworkPlanConnection(nodes=nodes, has_next_page=more,
+                                     end_cursor=stored[-1][0].uid if stored else None)
+
+    @strawberry.field(description="A stored plan's network-agreement draft (DOCX, Russian): "
+                                  "one agreement per partner.")
+    async def network_plan_document(
+        self, info: Info, uid: Annotated[str, strawberry.argument(description="Plan key.")],
+    ) -> Document:
+        try:
+            plan, drafts = await pl.load_plan_with_agreements_async(reader(info), uid)
+        except pl.PlanningError as exc:
+            raise bad(exc) from None
+        content = agreements_docx(plan, drafts)
+        return Document(filename=docx_filename(plan), media_type=DOCX_MEDIA_TYPE,
+                        content_base64=base64.b64encode(content).decode())

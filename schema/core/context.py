@@ -1,0 +1,106 @@
+"""Per-request context: the one function every Cypher call of a request goes through.
+
+`HubContext.read` runs a read query, `HubContext.write` runs a transaction function in a
+managed write transaction (the driver retries it); both count the statements they run, and
+`QUERY_LISTENERS` lets tests observe every statement. DataLoaders live here per request.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import GraphQLError
+from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j.exceptions import DriverError, ServiceUnavailable, SessionExpired
+from strawberry.dataloader import DataLoader
+
+# Called with (request_id, query, params) for every statement run (tests count with this).
+QUERY_LISTENERS: list[Callable[[str, str, dict[str, Any]], None]] = []
+
+# Managed transactions retry briefly (0.1, 0.2, 0.4… s apart), so that an unreachable
+# database is reported (DATABASE_UNAVAILABLE) in well under 2 s instead of hanging the
+# request. Writes get a little longer for transient errors (deadlocks between loaders).
+SESSION_OPTIONS: dict[str, Any] = {
+    "max_transaction_retry_time": 0.6, "initial_retry_delay": 0.1,
+    "retry_delay_multiplier": 2.0, "notifications_min_severity": "OFF",
+}
+WRITE_SESSION_OPTIONS: dict[str, Any] = {**SESSION_OPTIONS, "max_transaction_retry_time": 1.0}
+
+
+class DatabaseUnavailable(GraphQLError):
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(
+            "База данных недоступна, повторите запрос позже.",
+            extensions={"code": "DATABASE_UNAVAILABLE"},
+        )
+        self.detail = detail
+
+
+def _unavailable(exc: Exception) -> bool:
+    if isinstance(exc, ServiceUnavailable | SessionExpired):
+        return True
+    # Pool exhaustion / acquisition timeout surfaces as a plain DriverError.
+    return type(exc) is DriverError or "acquisition" in str(exc).lower()
+
+
+@dataclass
+class CountingTx:
+    """Wraps a managed transaction so its statements are counted like reads."""
+
+    tx: AsyncManagedTransaction
+    ctx: HubContext
+
+    async def run(self, query: str, parameters: dict[str, Any] | None = None, **kw: Any) -> Any:
+        self.ctx.note(query, {**(parameters or {}), **kw})
+        return await self.tx.run(query, parameters, **kw)
+
+
+@dataclass
+class HubContext:
+    driver: AsyncDriver
+    database: str
+    request: Any = None
+    response: Any = None
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    queries: list[str] = field(default_factory=list)
+    loaders: dict[Hashable, DataLoader] = field(default_factory=dict)
+
+    def note(self, query: str, params: dict[str, Any]) -> None:
+        self.queries.append(query)
+        for listener in QUERY_LISTENERS:
+            listener(self.request_id, query, params)
+
+    async def read(self, query: str, **params: Any) -> list[dict[str, Any]]:
+        """Run one read statement; records as dicts."""
+        self.note(query, params)
+
+        async def work(tx: AsyncManagedTransaction) -> list[dict[str, Any]]:
+            result = await tx.run(query, params)
+            return [record.data() async for record in result]
+
+        return await self._session(lambda s: s.execute_read(work), SESSION_OPTIONS)
+
+    async def write(self, fn: Callable[[CountingTx], Awaitable[Any]]) -> Any:
+        """Run `fn(tx)` in a managed write transaction; it must be safe to retry."""
+        return await self._session(
+            lambda s: s.execute_write(lambda tx: fn(CountingTx(tx, self))), WRITE_SESSION_OPTIONS)
+
+    async def _session(self, work: Callable[[Any], Awaitable[Any]],
+                       options: dict[str, Any]) -> Any:
+        try:
+            async with self.driver.session(database=self.database, **options) as s:
+                return await work(s)
+        except DriverError as exc:
+            if _unavailable(exc):
+                raise DatabaseUnavailable(str(exc)) from exc
+            raise
+
+    def loader(self, key: Hashable, load_fn: Callable[[list[Any]], Awaitable[list[Any]]]
+               ) -> DataLoader:
+        """The request's DataLoader for `key`, made on first use."""
+        if key not in self.loaders:
+            self.loaders[key] = DataLoader(load_fn=load_fn)
+        return self.loaders[key]

@@ -1,0 +1,82 @@
+"""Typed field errors for mutation payloads, and error masking with a request id."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.utils.str_converters import to_camel_case
+
+from graph.validation import RowError
+
+log = logging.getLogger("hub.graphql")
+
+
+@strawberry.type(description="Why an input was refused: which item, which field, which value.")
+class FieldError:
+    index: int | None = strawberry.field(
+        description="Position of the item in a bulk list (0-based); null for single inputs.")
+    path: list[str] = strawberry.field(
+        description="Path to the value: item index (bulk), then field names.")
+    field: str = strawberry.field(description="The field at fault (camelCase, dotted).")
+    value: str | None = strawberry.field(description="The refused value as JSON text.")
+    message: str = strawberry.field(description="What is wrong, in Russian.")
+
+
+def _json(value: Any) -> str | None:
+    if value is None:
+        return None
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return json.dumps(str(value), ensure_ascii=False)
+
+
+def field_error(err: RowError, *, bulk: bool) -> FieldError:
+    """A graph RowError (row = item index when bulk) as a GraphQL FieldError."""
+    parts = [p if p.isdigit() else to_camel_case(p) for p in err.field.split(".")]
+    dotted = ".".join(parts)
+    return FieldError(
+        index=err.row if bulk else None,
+        path=([str(err.row)] if bulk else []) + parts,
+        field=dotted, value=_json(err.value), message=err.message,
+    )
+
+
+def api_error(message: str, code: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": code})
+
+
+class MaskUnexpectedErrors(SchemaExtension):
+    """Our own GraphQLErrors pass; anything else becomes a generic error with a request id
+    (the traceback is logged server-side under that id)."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not getattr(result, "errors", None):
+            return
+        ctx = self.execution_context.context
+        request_id = getattr(ctx, "request_id", "-")
+        result.errors = [self._process(e, request_id) for e in result.errors]
+
+    @staticmethod
+    def _process(error: GraphQLError, request_id: str) -> GraphQLError:
+        original = error.original_error
+        if original is None or isinstance(original, GraphQLError):
+            extensions = {**(error.extensions or {}), "requestId": request_id}
+            return GraphQLError(error.message, nodes=error.nodes, source=error.source,
+                                positions=error.positions, path=error.path,
+                                original_error=original, extensions=extensions)
+        log.error("request %s: unexpected error at %s", request_id, error.path,
+                  exc_info=(type(original), original, original.__traceback__))
+        return GraphQLError(
+            f"Внутренняя ошибка сервера (запрос {request_id}).",
+            nodes=error.nodes, source=error.source, positions=error.positions, path=error.path,
+            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+        )

@@ -1,0 +1,182 @@
+"""Limits that keep one hostile or broken query from taking the hub down.
+
+Depth, tokens, aliases and cost are checked before anything runs; parser and validation caches
+are bounded. `Limits` comes from the hub's settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+)
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_depth: int = 12
+    max_tokens: int = 2000
+    max_aliases: int = 30
+    max_cost: int = 50000
+    default_page: int = 20  # assumed `first` when a list field has none
+    max_page: int = 100
+    max_operations: int = 10
+    cache_size: int = 512
+    production: bool = False
+
+
+def _is_list(field_type: Any) -> bool:
+    while isinstance(field_type, GraphQLNonNull):
+        field_type = field_type.of_type
+    return isinstance(field_type, GraphQLList)
+
+
+def _is_connection(named: Any) -> bool:
+    return isinstance(named, GraphQLObjectType) and named.name.endswith("Connection")
+
+
+class QueryCost:
+    """Estimated cost: every field costs 1; below a list or connection field, the cost of the
+    selection is multiplied by its page size (`first`, else the default page)."""
+
+    def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode],
+                 variables: dict[str, Any], limits: Limits) -> None:
+        self.schema, self.fragments, self.variables, self.limits = (
+            schema, fragments, variables, limits)
+
+    def _first(self, node: FieldNode) -> int:
+        for arg in node.arguments or ():
+            if arg.name.value in ("first", "last", "limit"):
+                value: Any
+                if isinstance(arg.value, VariableNode):
+                    value = self.variables.get(arg.value.name.value)
+                else:
+                    value = getattr(arg.value, "value", None)
+                try:
+                    return max(1, min(int(value), self.limits.max_page))
+                except (TypeError, ValueError):
+                    return self.limits.default_page
+        return self.limits.default_page
+
+    def _fields(self, selection_set: SelectionSetNode | None,
+                seen: frozenset[str] = frozenset()) -> Iterator[tuple[FieldNode, frozenset[str]]]:
+        for sel in selection_set.selections if selection_set else ():
+            if isinstance(sel, FieldNode):
+                yield sel, seen
+            elif isinstance(sel, InlineFragmentNode):
+                yield from self._fields(sel.selection_set, seen)
+            elif isinstance(sel, FragmentSpreadNode) and sel.name.value not in seen:
+                fragment = self.fragments.get(sel.name.value)
+                if fragment:
+                    yield from self._fields(fragment.selection_set, seen | {sel.name.value})
+
+    def cost(self, parent: Any, selection_set: SelectionSetNode | None,
+             seen: frozenset[str] = frozenset()) -> int:
+        total = 0
+        for node, frag_seen in self._fields(selection_set, seen):
+            name = node.name.value
+            if name.startswith("__"):
+                total += 1
+                continue
+            field_def = getattr(parent, "fields", {}).get(name) if parent else None
+            if field_def is None:
+                # interface/union members: take the costliest concrete type
+                total += 1 + self._max_over_possible(parent, node, frag_seen)
+                continue
+            named = get_named_type(field_def.type)
+            inner = self.cost(named, node.selection_set, frag_seen) if node.selection_set else 0
+            factor = self._first(node) if (_is_list(field_def.type) or _is_connection(named)) else 1
+            total += 1 + factor * inner
+        return total
+
+    def _max_over_possible(self, parent: Any, node: FieldNode, seen: frozenset[str]) -> int:
+        if parent is None or not node.selection_set:
+            return 0
+        best = 0
+        for obj in self.schema.get_possible_types(parent) if hasattr(parent, "fields") else ():
+            field_def = obj.fields.get(node.name.value)
+            if field_def:
+                best = max(best, self.cost(get_named_type(field_def.type), node.selection_set, seen))
+        return best
+
+
+class QueryCostLimiter(SchemaExtension):
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+
+    def on_validate(self) -> Iterator[None]:
+        # Runs before validation: an error set here stops the request before execution.
+        self._check()
+        yield
+
+    def _check(self) -> None:
+        ctx = self.execution_context
+        document = ctx.graphql_document
+        if document is None or ctx.pre_execution_errors:
+            return
+        schema = ctx.schema._schema
+        fragments = {d.name.value: d for d in document.definitions
+                     if isinstance(d, FragmentDefinitionNode)}
+        estimator = QueryCost(schema, fragments, ctx.variables or {}, self.limits)
+        for op in document.definitions:
+            if not isinstance(op, OperationDefinitionNode):
+                continue
+            if ctx.operation_name and op.name and op.name.value != ctx.operation_name:
+                continue
+            root = schema.get_root_type(op.operation)
+            cost = estimator.cost(root, op.selection_set)
+            if cost > self.limits.max_cost:
+                ctx.pre_execution_errors = [GraphQLError(
+                    f"Запрос слишком дорогой: оценка {cost} при пределе {self.limits.max_cost}. "
+                    "Уменьшите first или глубину вложенности.",
+                    extensions={"code": "QUERY_TOO_COSTLY", "cost": cost,
+                                "maxCost": self.limits.max_cost},
+                )]
+
+
+def extensions(limits: Limits) -> list[Any]:
+    """Extension factories (a fresh instance per request; the caches are module-level)."""
+    out: list[Any] = [
+        lambda: ParserCache(maxsize=limits.cache_size),
+        lambda: ValidationCache(maxsize=limits.cache_size),
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
+        lambda: QueryCostLimiter(limits),
+    ]
+    if limits.production:
+        out.append(DisableIntrospection)
+    return out
+
+
+def config(limits: Limits) -> StrawberryConfig:
+    return StrawberryConfig(
+        relay_max_results=limits.max_page,
+        disable_field_suggestions=limits.production,
+        batching_config={"max_operations": limits.max_operations},
+    )

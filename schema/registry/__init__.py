@@ -1,0 +1,1 @@
+"""The registries: organizations, sites, equipment, staff, competencies, programs…"""

@@ -1,0 +1,237 @@
+"""Create / update / retire mutations of the writable registries, single and bulk.
+
+Every write is one managed transaction through `graph.ingest` (validate → check references
+→ MERGE), so it is idempotent and safe for the driver to retry. Invalid input comes back as
+FieldErrors in the payload and nothing is written (a bulk list is all-or-nothing).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Annotated, Any, Generic, TypeVar
+
+import strawberry
+from strawberry.types import Info
+from strawberry.utils.str_converters import to_camel_case
+
+from graph.ingest import IngestReport, ingest_async, prepare
+from graph.registry import REGISTRIES, record_from_properties
+from graph.validation import RowError
+from graph.writes import fetch_cypher, retire_cypher
+from schema.core.errors import FieldError, api_error, field_error
+from schema.core.ids import decode_id
+from schema.core.node import NODE_TYPES, context, wrap
+from schema.registry import types as _types  # noqa: F401 - registers the node types
+from schema.registry.inputs import INPUTS, PATCHES, WRITABLE, to_row
+
+T = TypeVar("T")
+MAX_BULK = 5000
+
+
+@strawberry.enum(description="What a write did to a node.")
+class WriteStatus(Enum):
+    CREATED = "CREATED"
+    UPDATED = "UPDATED"
+    UNCHANGED = "UNCHANGED"
+    RETIRED = "RETIRED"
+
+
+@strawberry.type(description="Result of a single write: the node, or why it was refused.")
+class Payload(Generic[T]):
+    node: T | None = strawberry.field(description="The node after the write.")
+    status: WriteStatus | None = strawberry.field(description="What happened; null if refused.")
+    changed_fields: list[str] = strawberry.field(description="Fields the write changed.")
+    errors: list[FieldError] = strawberry.field(description="Why the input was refused.")
+
+
+@strawberry.type(description="Result of a bulk write (one transaction, all or nothing).")
+class BulkPayload(Generic[T]):
+    nodes: list[T] = strawberry.field(description="The nodes after the write, in input order.")
+    written: bool = strawberry.field(description="False when anything was refused.")
+    created: int = strawberry.field(description="Nodes created.")
+    updated: int = strawberry.field(description="Nodes changed.")
+    unchanged: int = strawberry.field(description="Nodes already as given.")
+    errors: list[FieldError] = strawberry.field(description="Errors per item and field.")
+
+
+async def _fetch(tx: Any, registry: str, uids: list[str]) -> dict[str, dict[str, Any]]:
+    cursor = await tx.run(fetch_cypher(REGISTRIES[registry]), uids=uids)
+    return {r["uid"]: r["props"] async for r in cursor}
+
+
+async def _ingest(tx: Any, registry: str, rows: list[dict[str, Any]], *, first_row: int
+                  ) -> tuple[IngestReport, list[dict[str, Any]]]:
+    prepared = prepare(REGISTRIES[registry], rows, first_row=first_row)
+    report = await ingest_async(tx, prepared)
+    if not report.written:
+        return report, []
+    uids = [node.uid for _, node in prepared.valid]
+    found = await _fetch(tx, registry, uids)
+    return report, [found[u] for u in uids]
+
+
+def _status(report: IngestReport) -> WriteStatus:
+    if report.created:
+        return WriteStatus.CREATED
+    return WriteStatus.UPDATED if report.updated else WriteStatus.UNCHANGED
+
+
+def _changed(report: IngestReport) -> list[str]:
+    fields = report.changes[0]["fields"] if report.changes else []
+    return sorted(to_camel_case(f) for f in fields)
+
+
+def _single(registry: str, report: IngestReport, props: list[dict[str, Any]]) -> Payload:
+    label = REGISTRIES[registry].label
+    if not report.written:
+        return Payload(node=None, status=None, changed_fields=[],
+                       errors=[field_error(e, bulk=False) for e in report.errors])
+    return Payload(node=wrap(label, props[0]), status=_status(report),
+                   changed_fields=_changed(report), errors=[])
+
+
+def _uid_of(registry: str, global_id: str) -> str:
+    label, uid = decode_id(global_id)
+    if label != REGISTRIES[registry].label:
+        raise api_error(f"Идентификатор относится к {label}, а не к "
+                        f"{REGISTRIES[registry].label}", "BAD_ID")
+    return uid
+
+
+def _not_found(global_id: str, index: int | None = None) -> FieldError:
+    return field_error(RowError(index or 0, "id", global_id, "запись не найдена"),
+                       bulk=index is not None)
+
+
+async def create(info: Info, registry: str, row: dict[str, Any]) -> Payload:
+    report, props = await context(info).write(
+        lambda tx: _ingest(tx, registry, [row], first_row=1))
+    return _single(registry, report, props)
+
+
+async def bulk_create(info: Info, registry: str, rows: list[dict[str, Any]]) -> BulkPayload:
+    if len(rows) > MAX_BULK:
+        raise api_error(f"не больше {MAX_BULK} записей за один вызов", "BAD_ARGUMENT")
+    report, props = await context(info).write(
+        lambda tx: _ingest(tx, registry, rows, first_row=0))
+    label = REGISTRIES[registry].label
+    return BulkPayload(nodes=[wrap(label, p) for p in props], written=report.written,
+                       created=report.created, updated=report.updated,
+                       unchanged=report.unchanged,
+                       errors=[field_error(e, bulk=True) for e in report.errors])
+
+
+async def update(info: Info, registry: str, global_id: str, patch: dict[str, Any]) -> Payload:
+    """Patch: read the stored record, merge, validate the whole model, upsert."""
+    uid = _uid_of(registry, global_id)
+    reg = REGISTRIES[registry]
+
+    async def work(tx: Any) -> Payload:
+        current = (await _fetch(tx, registry, [uid])).get(uid)
+        if current is None:
+            return Payload(node=None, status=None, changed_fields=[],
+                           errors=[_not_found(global_id)])
+        record = record_from_properties(reg, current)
+        record.update(patch)
+        record = {k: v for k, v in record.items() if v is not None}
+        report, props = await _ingest(tx, registry, [record], first_row=1)
+        return _single(registry, report, props)
+
+    return await context(info).write(work)
+
+
+async def retire(info: Info, registry: str, global_ids: list[str]) -> tuple[list, list]:
+    uids = [_uid_of(registry, g) for g in global_ids]
+    reg = REGISTRIES[registry]
+    now = dt.datetime.now(dt.UTC)
+
+    async def work(tx: Any) -> tuple[list, list]:
+        cursor = await tx.run(retire_cypher(reg), uids=uids, now=now)
+        found = {r["uid"]: r["found"] async for r in cursor}
+        missing = [i for i, u in enumerate(uids) if not found.get(u)]
+        if missing:  # refuse the whole call: roll the transaction back
+            raise _Refused(missing)
+        return list((await _fetch(tx, registry, uids)).values()), []
+
+    try:
+        return await context(info).write(work)
+    except _Refused as refused:
+        return [], refused.indexes
+
+
+class _Refused(Exception):
+    def __init__(self, indexes: list[int]) -> None:
+        super().__init__(indexes)
+        self.indexes = indexes
+
+
+def _mutations(registry: str) -> dict[str, Any]:
+    model, name = WRITABLE[registry]
+    node_cls = NODE_TYPES[model.LABEL]
+    input_cls, patch_cls = INPUTS[registry], PATCHES[registry]
+    snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+    ids = Annotated[list[strawberry.ID], strawberry.argument(description="Global IDs.")]
+    gid = Annotated[strawberry.ID, strawberry.argument(description="Global ID.")]
+
+    async def create_one(info: Info, input: Any) -> Any:
+        return await create(info, registry, to_row(input))
+
+    async def create_many(info: Info, input: Any) -> Any:
+        return await bulk_create(info, registry, [to_row(i) for i in input])
+
+    async def update_one(info: Info, id: Any, patch: Any) -> Any:
+        return await update(info, registry, id, to_row(patch, patch=True))
+
+    async def retire_one(info: Info, id: Any) -> Any:
+        props, missing = await retire(info, registry, [id])
+        if missing:
+            return Payload(node=None, status=None, changed_fields=[], errors=[_not_found(id)])
+        return Payload(node=wrap(model.LABEL, props[0]), status=WriteStatus.RETIRED,
+                       changed_fields=["retiredAt"], errors=[])
+
+    async def retire_many(info: Info, ids: Any) -> Any:
+        if len(ids) > MAX_BULK:
+            raise api_error(f"не больше {MAX_BULK} записей за один вызов", "BAD_ARGUMENT")
+        props, missing = await retire(info, registry, ids)
+        return BulkPayload(nodes=[wrap(model.LABEL, p) for p in props], written=not missing,
+                           created=0, updated=len(props), unchanged=0,
+                           errors=[_not_found(ids[i], i) for i in missing])
+
+    one = Annotated[input_cls, strawberry.argument(description="The record.")]
+    many = Annotated[list[input_cls], strawberry.argument(
+        description=f"The records (at most {MAX_BULK}).")]
+    changes = Annotated[patch_cls, strawberry.argument(
+        description="Fields to change; null clears an optional field.")]
+    create_one.__annotations__ = {"info": Info, "input": one, "return": Payload[node_cls]}
+    create_many.__annotations__ = {"info": Info, "input": many,
+                                   "return": BulkPayload[node_cls]}
+    update_one.__annotations__ = {"info": Info, "id": gid, "patch": changes,
+                                  "return": Payload[node_cls]}
+    retire_one.__annotations__ = {"info": Info, "id": gid, "return": Payload[node_cls]}
+    retire_many.__annotations__ = {"info": Info, "ids": ids, "return": BulkPayload[node_cls]}
+    return {
+        f"create_{snake}": strawberry.mutation(
+            resolver=create_one,
+            description=f"Register one {name}: created, or updated when its natural key exists "
+                        "(idempotent)."),
+        f"bulk_create_{snake}": strawberry.mutation(
+            resolver=create_many,
+            description=f"Register many {name} items in one transaction (all or nothing)."),
+        f"update_{snake}": strawberry.mutation(
+            resolver=update_one, description=f"Change fields of one {name} (patch)."),
+        f"retire_{snake}": strawberry.mutation(
+            resolver=retire_one, description=f"Retire one {name}: kept, hidden from default lists."),
+        f"bulk_retire_{snake}": strawberry.mutation(
+            resolver=retire_many,
+            description=f"Retire many {name} items (all or nothing)."),
+    }
+
+
+Mutation = strawberry.type(
+    type("RegistryMutation", (), {
+        "__module__": __name__,
+        **{k: v for registry in WRITABLE for k, v in _mutations(registry).items()},
+    }),
+    description="Writes of the registries.",
+)

@@ -1,0 +1,90 @@
+"""Test helpers for the GraphQL API: a live uvicorn server in a thread, an httpx client,
+and a Cypher statement counter per GraphQL request.
+
+    with live_server(settings) as url:
+        client = GraphQLClient(url)
+        data = client.data("{ organizations { totalCount } }")
+        data, n = client.counted("{ ... }")   # n = Cypher statements the request ran
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import uvicorn
+
+from hub.app import create_app
+from hub.settings import Settings
+from schema.core.context import QUERY_LISTENERS
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def live_server(settings: Settings) -> Iterator[str]:
+    """Serve the real app with uvicorn on a free port for the duration of the block."""
+    port = free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+                            log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@contextlib.contextmanager
+def count_queries() -> Iterator[list[str]]:
+    """Collect the Cypher statements run (by any request) inside the block."""
+    seen: list[str] = []
+
+    def listener(request_id: str, query: str, params: dict[str, Any]) -> None:
+        seen.append(query)
+
+    QUERY_LISTENERS.append(listener)
+    try:
+        yield seen
+    finally:
+        QUERY_LISTENERS.remove(listener)
+
+
+class GraphQLClient:
+    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
+        self.http = httpx.Client(base_url=base_url, timeout=timeout)
+
+    def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The whole response body (data and errors)."""
+        response = self.http.post("/graphql", json={"query": query, "variables": variables or {}})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def data(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """`data`, failing the test on any GraphQL error."""
+        body = self.execute(query, variables)
+        assert not body.get("errors"), body["errors"]
+        return body["data"]
+
+    def counted(self, query: str, variables: dict[str, Any] | None = None
+                ) -> tuple[dict[str, Any], int]:
+        """`data` and the number of Cypher statements the request ran."""
+        with count_queries() as seen:
+            data = self.data(query, variables)
+        return data, len(seen)

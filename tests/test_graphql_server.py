@@ -1,0 +1,73 @@
+"""The server around the schema: health and readiness, GraphiQL switch, masked errors,
+DATABASE_UNAVAILABLE within 2 s, and the exported schema contract."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from graph.migrations import SCHEMA_VERSION
+from hub.serve import SCHEMA_FILE, schema_sdl
+from tests.factories import seed_region
+from tests.graphql_client import GraphQLClient, free_port, live_server
+
+
+def test_health_and_readiness(db, settings):
+    with live_server(settings) as url:
+        assert httpx.get(f"{url}/healthz").json() == {"status": "ok"}
+        ready = httpx.get(f"{url}/readyz")
+        assert ready.status_code == 200 and ready.json()["schemaVersion"] == SCHEMA_VERSION
+        db.execute_query("MATCH (s:HubSchema {id: 'graph'}) SET s.version = -1")
+        try:
+            stale = httpx.get(f"{url}/readyz")
+        finally:
+            db.execute_query("MATCH (s:HubSchema {id: 'graph'}) SET s.version = $v",
+                             v=SCHEMA_VERSION)
+        assert stale.status_code == 503 and stale.json()["status"] == "not migrated"
+
+
+def _closed_port_settings(settings):
+    return settings.model_copy(update={"neo4j_uri": f"bolt://127.0.0.1:{free_port()}"})
+
+
+def test_unreachable_database_is_reported_within_two_seconds(settings):
+    with live_server(_closed_port_settings(settings)) as url:
+        assert httpx.get(f"{url}/healthz").status_code == 200
+        assert httpx.get(f"{url}/readyz").status_code == 503
+        client = GraphQLClient(url)
+        for query in ("{ organizations { totalCount } }",
+                      'mutation { retireSite(id: "U2l0ZTox") { status } }'):
+            started = time.monotonic()
+            body = client.execute(query)
+            elapsed = time.monotonic() - started
+            assert body["errors"][0]["extensions"]["code"] == "DATABASE_UNAVAILABLE", body
+            assert elapsed < 2.0, elapsed
+
+
+def test_unexpected_errors_are_masked_with_a_request_id(db, settings, caplog):
+    seed_region(db)
+    db.execute_query("MATCH (o:Organization) SET o.kind = 'SECRET_BROKEN_VALUE'")
+    with live_server(settings) as url:
+        response = httpx.post(f"{url}/graphql",
+                              json={"query": "{ organizations { nodes { name kind } } }"})
+    body = response.json()
+    error = body["errors"][0]
+    request_id = error["extensions"]["requestId"]
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert request_id in error["message"] and "SECRET" not in response.text
+    assert response.headers["x-request-id"] == request_id
+    assert any(request_id in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+def test_graphiql_only_outside_production(settings):
+    page = {"accept": "text/html"}
+    with live_server(settings) as url:
+        assert "graphiql" in httpx.get(f"{url}/graphql", headers=page).text.lower()
+    with live_server(settings.model_copy(update={"production": True})) as url:
+        assert httpx.get(f"{url}/graphql", headers=page).status_code == 404
+
+
+def test_schema_file_matches_the_code():
+    assert SCHEMA_FILE.read_text(encoding="utf-8") == schema_sdl(), (
+        "schema.graphql is out of date: run `hub schema export`")

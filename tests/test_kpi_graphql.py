@@ -1,0 +1,86 @@
+"""situationalCentre and learnerPortfolio through the live GraphQL API: one Cypher round trip."""
+
+import datetime as dt
+
+import pytest
+
+from graph.roadmap import init_roadmap
+from tests.factories import seed_activities
+from tests.graphql_client import GraphQLClient, live_server
+
+DASHBOARD = """
+query($period: String!, $asOf: Date) {
+  situationalCentre(region: "52", period: $period, asOf: $asOf) {
+    region period previousPeriod periodStart periodEnd asOf
+    kpis { key label value previous change series { period value } }
+    matrix { competencyCode municipalityCode workplaces graduates demand supply gap shortage }
+    roadmap { number title status statusLabel overdue overduePoints nextDue recurrence
+              controlPoints { dueOn doneOn overdue }
+              slots { index description target kpi actual progress } }
+  }
+}"""
+
+
+@pytest.fixture
+def api(db, settings):
+    seed_activities(db)
+    init_roadmap(db, "52", horizon=dt.date(2026, 12, 31))
+    with live_server(settings) as url:
+        yield GraphQLClient(url)
+
+
+def test_whole_dashboard_in_one_round_trip(api):
+    data, statements = api.counted(DASHBOARD, {"period": "2025", "asOf": "2025-07-01"})
+    assert statements == 1
+    board = data["situationalCentre"]
+    assert (board["period"], board["previousPeriod"], board["periodStart"]) == (
+        "2025", "2024", "2025-01-01")
+    kpis = {k["key"]: k for k in board["kpis"]}
+    assert kpis["peopleTrained"]["value"] == 2 and kpis["peopleCovered"]["value"] == 82
+    assert kpis["programsConstructed.EMPLOYER_ORDERED"]["label"] == (
+        "Сконструировано (утверждено) программ: Программы под заказ работодателей")
+    assert kpis["careerGuidanceParticipants"]["change"] == 5
+    assert len(kpis["learnersEnrolled"]["series"]) == 8
+    shortage = [(c["competencyCode"], c["municipalityCode"]) for c in board["matrix"]
+                if c["shortage"]]
+    assert shortage == [("MF-01", "22701000"), ("MF-02", "22701000")]
+    acts = {a["number"]: a for a in board["roadmap"]}
+    assert len(acts) == 66
+    assert acts[33]["slots"][0]["kpi"] == "programsConstructed.EMPLOYER_ORDERED"
+    assert acts[33]["slots"][0]["actual"] == 1
+    assert acts[33]["overdue"] and acts[33]["overduePoints"][-1] == "2025-06-30"
+    assert acts[33]["nextDue"] == "2025-09-30"
+    assert acts[33]["recurrence"] == "QUARTERLY"
+
+
+def test_only_selected_parts_are_computed(api):
+    data, statements = api.counted(
+        '{ situationalCentre(region: "52", period: "2025-Q2") { period '
+        '  ...K } } fragment K on SituationalCentre { kpis(keys: ["peopleTrained"]) '
+        '{ key value previous series { period } } }')
+    assert statements == 1
+    kpis = data["situationalCentre"]["kpis"]
+    assert kpis == [{"key": "peopleTrained", "value": 2, "previous": 0,
+                     "series": [{"period": q} for q in ("2025-Q1", "2025-Q2")]}]
+    _, statements = api.counted('{ situationalCentre(region: "52", period: "2025") { period } }')
+    assert statements == 0
+
+
+def test_bad_period_is_a_clear_error(api):
+    body = api.execute('{ situationalCentre(region: "52", period: "вчера") { period } }')
+    assert body["errors"][0]["extensions"]["code"] == "BAD_ARGUMENT"
+    assert "недопустимый период" in body["errors"][0]["message"]
+
+
+def test_portfolio_in_one_round_trip(api):
+    data, statements = api.counted("""{ learnerPortfolio(externalId: "L1") {
+        externalId category completedCount
+        enrollments { programCode status certificateNumber completedOn organizationName }
+        events { code kind heldOn } } }""")
+    assert statements == 1
+    p = data["learnerPortfolio"]
+    assert (p["externalId"], p["category"], p["completedCount"]) == ("L1", "SCHOOL_STUDENT", 2)
+    assert [e["certificateNumber"] for e in p["enrollments"]] == ["УД-001", "УД-101"]
+    assert [e["kind"] for e in p["events"]] == ["EVENT", "PROFESSIONAL_TRIAL"]
+    assert api.data('{ learnerPortfolio(externalId: "nobody") { externalId } }') == {
+        "learnerPortfolio": None}
