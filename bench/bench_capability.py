@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import sys
 import tempfile
@@ -29,13 +30,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import machine, percentile, save  # noqa: E402
-from graph.capability import SITES_CYPHER, SitesQuery, sites_for_competency, sites_parameters  # noqa: E402
-from graph.ingest import ingest, prepare  # noqa: E402
-from graph.planning import plan_network_program  # noqa: E402
-from graph.registry import REGISTRIES  # noqa: E402
-from hub.db import async_driver, sync_driver  # noqa: E402
-from hub.settings import get_settings  # noqa: E402
+from bench.harness import machine, percentile, save
+from graph.capability import SITES_CYPHER, SitesQuery, sites_for_competency, sites_parameters
+from graph.ingest import ingest, prepare
+from graph.planning import plan_network_program
+from graph.registry import REGISTRIES
+from hub.db import async_driver, sync_driver
+from hub.settings import get_settings
 
 COHORT = 12
 SITES_GQL = """
@@ -157,6 +158,7 @@ def profile(driver: Any, database: str, competency: str, region: str) -> dict[st
 
 async def graphql_runs(settings: Any, comps: list[str], region: str, near: dict | None,
                        programs: list[tuple[str, str]], rounds: int) -> dict[str, Any]:
+    from graph.access import SYSTEM
     from schema.api import schema
     from schema.core.context import HubContext
 
@@ -164,6 +166,7 @@ async def graphql_runs(settings: Any, comps: list[str], region: str, near: dict 
     try:
         async def run(query: str, variables: dict[str, Any]) -> float:
             ctx = HubContext(driver=driver, database=settings.neo4j_database)
+            ctx.principal = SYSTEM  # as an authenticated admin: the access policy runs too
             t0 = time.perf_counter()
             result = await schema.execute(query, variable_values=variables, context_value=ctx)
             took = time.perf_counter() - t0
@@ -210,13 +213,13 @@ def main() -> int:
 
         with driver.session(database=db) as s:
             for c in comps[:50]:  # warm-up
-                s.execute_read(lambda tx: sites_for_competency(
+                s.execute_read(lambda tx, c=c: sites_for_competency(
                     tx, SitesQuery(c, COHORT, region=region, near=(near["lat"], near["lon"]))))
             bare, sizes = [], []
             for _ in range(args.rounds):
                 for c in comps:
                     t0 = time.perf_counter()
-                    page = s.execute_read(lambda tx: sites_for_competency(
+                    page = s.execute_read(lambda tx, c=c: sites_for_competency(
                         tx, SitesQuery(c, COHORT, region=region,
                                        near=(near["lat"], near["lon"]))))
                     bare.append(time.perf_counter() - t0)
@@ -225,8 +228,8 @@ def main() -> int:
             for _ in range(args.rounds):
                 for code, home in programs:
                     t0 = time.perf_counter()
-                    plan, _ = s.execute_read(lambda tx: plan_network_program(
-                        tx, code, home, COHORT))
+                    plan, _ = s.execute_read(lambda tx, code=code, home=home: (
+                        plan_network_program(tx, code, home, COHORT)))
                     plan_bare.append(time.perf_counter() - t0)
                     partners.append(len(plan.partners))
                     exact += plan.exact
@@ -237,7 +240,8 @@ def main() -> int:
 
     gql = asyncio.run(graphql_runs(settings, comps, region, near, programs, args.rounds))
     run = {
-        "scale": "capability", "machine": machine(), "competencies": len(comps),
+        "scale": "capability", "machine": machine(),
+        "load_average": [round(x, 2) for x in os.getloadavg()], "competencies": len(comps),
         "programs": len(programs), "cohort": COHORT,
         "candidate_sites": {"mean": round(sum(sizes) / len(sizes), 1), "max": max(sizes)},
         "bare": {"sites_for_competency": stats(bare), "plan_network_program": stats(plan_bare)},
@@ -247,7 +251,7 @@ def main() -> int:
         "profile": {k: v for k, v in prof.items() if k != "operators"},
     }
     print(json.dumps(run, ensure_ascii=False, indent=1))
-    print("\nPROFILE of the matching query (competency %s):" % typical)
+    print(f"\nPROFILE of the matching query (competency {typical}):")
     for o in prof["operators"]:
         print(f"{'  ' * o['depth']}{o['operator']}  rows={o['rows']} hits={o['dbHits']}  "
               f"{o['details']}")

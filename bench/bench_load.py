@@ -22,13 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from graph.checksums import inn_is_valid  # noqa: E402,F401 - graph importable
-from graph.migrations import migrate  # noqa: E402
-from hub.db import sync_driver  # noqa: E402
-from hub.settings import get_settings  # noqa: E402
-from loaders.generate import generate  # noqa: E402
-from loaders.load import load_source  # noqa: E402
-from loaders.sources import iter_jsonl  # noqa: E402
+from graph.migrations import migrate
+from hub.db import sync_driver
+from hub.settings import get_settings
+from loaders.generate import generate
+from loaders.load import load_source
+from loaders.sources import iter_jsonl
 
 logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
 

@@ -15,8 +15,12 @@ from graph.validation import RowError
 
 ROLES = ("admin", "operator", "registrar", "planner", "viewer")
 
-# Registries whose nodes belong to no organization: reference catalogues of the platform.
-CATALOGUES = frozenset({"competencies", "equipment_types", "infrastructure_lists"})
+# Registries whose nodes belong to no organization: reference catalogues and regional
+# analytics of the platform, kept by the ЦОПП (operator) and admins.
+CATALOGUES = frozenset({"competencies", "equipment_types", "infrastructure_lists",
+                        "demand_signals", "digital_resources", "reference_documents"})
+# Shared between organizations: any registrar may register a pseudonymous learner.
+SHARED = frozenset({"learners"})
 
 
 @dataclass(frozen=True)
@@ -37,21 +41,40 @@ class Principal:
 
 SYSTEM = Principal(name="system", role="admin")
 
+# What each role may do at all; row-level rules for writes are in `write_denials`.
+ACTIONS: dict[str, frozenset[str]] = {
+    "read": frozenset(ROLES),
+    "write": frozenset({"admin", "operator", "registrar"}),
+    "plan": frozenset({"admin", "operator", "planner"}),
+    "roadmap": frozenset({"admin", "operator"}),
+    "audit": frozenset({"admin", "operator"}),
+}
+
+
+def may(principal: Principal | None, action: str) -> bool:
+    """Anonymous callers (None) may do nothing here; the public catalogue is separate."""
+    return principal is not None and principal.role in ACTIONS[action]
+
 
 def owner_of(registry: str, node: m.Node) -> tuple[str, str] | None:
-    """What a node belongs to: ("org", ИНН), ("program", code), ("region", code) or None."""
+    """What a node belongs to: ("org", ИНН), ("program", code), ("cohort", uid),
+    ("region", code) or None."""
     match registry:
         case "organizations":
             return ("org", node.inn)  # type: ignore[attr-defined]
-        case "sites" | "equipment" | "staff" | "programs":
+        case ("sites" | "equipment" | "staff" | "programs" | "career_guidance_events"
+              | "staff_trainings" | "cohorts"):
             return ("org", node.organization)  # type: ignore[attr-defined]
         case "modules":
             return ("program", node.program)  # type: ignore[attr-defined]
+        case "enrollments":
+            return ("cohort", f"{node.program}:{node.cohort}")  # type: ignore[attr-defined]
         case "agreements":
             return ("org", node.base_organization)  # type: ignore[attr-defined]
         case "regions":
             return ("region", node.code)  # type: ignore[attr-defined]
-        case "municipalities":
+        case ("municipalities" | "roadmap_activities" | "control_points"
+              | "indicator_slots"):
             return ("region", node.region)  # type: ignore[attr-defined]
     return None
 
@@ -68,19 +91,24 @@ CALL () {
   OPTIONAL MATCH (o:Organization {uid: p.organization})
   RETURN collect([code, p.organization, o.region]) AS program_owners
 }
-RETURN org_regions, program_owners
+CALL () {
+  UNWIND $cohorts AS uid
+  MATCH (c:Cohort {uid: uid})
+  OPTIONAL MATCH (o:Organization {uid: c.organization})
+  RETURN collect([uid, c.organization, o.region]) AS cohort_owners
+}
+RETURN org_regions, program_owners, cohort_owners
 """
 
 
 def access_lookups(registry: str, nodes: Sequence[m.Node]) -> dict[str, list[str]]:
-    orgs, programs = set(), set()
+    keys: dict[str, set[str]] = {"org": set(), "program": set(), "cohort": set()}
     for node in nodes:
         owner = owner_of(registry, node)
-        if owner and owner[0] == "org":
-            orgs.add(owner[1])
-        elif owner and owner[0] == "program":
-            programs.add(owner[1])
-    return {"orgs": sorted(orgs), "programs": sorted(programs)}
+        if owner and owner[0] in keys:
+            keys[owner[0]].add(owner[1])
+    return {"orgs": sorted(keys["org"]), "programs": sorted(keys["program"]),
+            "cohorts": sorted(keys["cohort"])}
 
 
 def write_denials(principal: Principal, registry: str, rows: Sequence[tuple[int, m.Node]],
@@ -94,6 +122,8 @@ def write_denials(principal: Principal, registry: str, rows: Sequence[tuple[int,
     lookup = lookup or {}
     org_region = {inn: region for inn, region in lookup.get("org_regions", [])}
     program_owner = {code: (inn, region) for code, inn, region in lookup.get("program_owners", [])}
+    program_owner.update(
+        {uid: (inn, region) for uid, inn, region in lookup.get("cohort_owners", [])})
     errors = []
     for row, node in rows:
         reason = _denial(principal, registry, node, org_region, program_owner)
@@ -105,13 +135,17 @@ def write_denials(principal: Principal, registry: str, rows: Sequence[tuple[int,
 
 
 def _owner_field(registry: str) -> str:
-    return {"organizations": "inn", "modules": "program", "agreements": "base_organization",
-            "regions": "code", "municipalities": "region"}.get(registry, "organization")
+    return {"organizations": "inn", "modules": "program", "cohorts": "program",
+            "enrollments": "program", "agreements": "base_organization", "regions": "code",
+            "municipalities": "region", "roadmap_activities": "region",
+            "control_points": "region", "indicator_slots": "region"}.get(registry, "organization")
 
 
 def _denial(principal: Principal, registry: str, node: m.Node, org_region: dict[str, str],
             program_owner: dict[str, tuple[str, str]]) -> str | None:
     owner = owner_of(registry, node)
+    if registry in SHARED:
+        return None
     if principal.role == "operator":
         if registry in CATALOGUES:
             return None
@@ -128,7 +162,7 @@ def _denial(principal: Principal, registry: str, node: m.Node, org_region: dict[
                 regions.add(node.region)  # type: ignore[attr-defined]
             elif key not in org_region:
                 return None  # unknown organization: the reference check reports it
-        elif kind == "program":
+        elif kind in ("program", "cohort"):
             if key not in program_owner:
                 return None
             regions.add(program_owner[key][1])
@@ -139,9 +173,12 @@ def _denial(principal: Principal, registry: str, node: m.Node, org_region: dict[
     if owner is None or owner[0] == "region" or registry in CATALOGUES:
         return "регистратор изменяет только данные своих организаций"
     kind, key = owner
-    inn = program_owner.get(key, (None, None))[0] if kind == "program" else key
-    if kind == "program" and key not in program_owner:
-        return None
+    if kind in ("program", "cohort"):
+        if key not in program_owner:
+            return None  # unknown program or cohort: the reference check reports it
+        inn = program_owner[key][0]
+    else:
+        inn = key
     if inn not in principal.organizations:
         return "организация не закреплена за учётной записью"
     return None

@@ -7,6 +7,7 @@ import io
 from collections.abc import Sequence
 
 from docx import Document
+from docx.document import Document as DocxDocument
 from docx.enum.text import WD_BREAK
 from docx.shared import Pt
 
@@ -23,7 +24,7 @@ def _party_line(p: PartyShare) -> str:
     return f"{p.name} (ИНН {p.organization}) — {p.role_label.lower()}"
 
 
-def _resources(doc: Document, p: PartyShare) -> None:
+def _resources(doc: DocxDocument, p: PartyShare) -> None:
     doc.add_paragraph(f"{p.role_label}: {p.name}", style="List Bullet")
     sites = "; ".join(name for _, name in p.sites) or "—"
     doc.add_paragraph(f"Площадки: {sites}")
@@ -34,7 +35,7 @@ def _resources(doc: Document, p: PartyShare) -> None:
     doc.add_paragraph(f"Педагогические работники: {staff}")
 
 
-def _agreement(doc: Document, plan: NetworkPlan, a: AgreementDraft) -> None:
+def _agreement(doc: DocxDocument, plan: NetworkPlan, a: AgreementDraft) -> None:
     doc.add_heading("ДОГОВОР", level=1)
     doc.add_paragraph("о сетевой форме реализации образовательной программы "
                       "(статья 15 Федерального закона от 29.12.2012 № 273-ФЗ "

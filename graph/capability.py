@@ -1,9 +1,11 @@
 """Which sites can deliver a competency for a cohort, and what is missing where.
 
-One Cypher query per call (`SITES_CYPHER`). It starts from the competency's infrastructure list,
-goes to the listed equipment types and from each type to its equipment (`OF_TYPE`, backwards)
-and the sites holding it, so no label scan over Equipment happens. A site is a candidate when it
-holds at least one working unit of a listed type; sites with nothing listed are not returned.
+One Cypher query per call (`SITES_CYPHER`). It starts from the competency's infrastructure list
+(unique-index seek on the competency), goes to the listed equipment types and from each type to
+the sites stocking it through the derived `STOCKS {working}` relationships (graph/stock.py: the
+summed quantity of WORKING, non-retired equipment per site and type, kept in step by every
+equipment write), so neither Equipment nor Site is scanned. A site is a candidate when it holds
+at least one working unit of a listed type; sites with nothing listed are not returned.
 
 Per site, for a cohort of N:
 - an item is satisfied when the working, non-retired quantity at the site is ≥ quantity × N
@@ -72,6 +74,7 @@ class SiteMatch:
     distance_km: float | None
     gaps: tuple[Gap, ...]
     cursor: str
+    staff_page: StaffPage | None = None  # first page of qualified staff, when asked for
 
     @property
     def coverage(self) -> float:
@@ -100,6 +103,7 @@ class SitesQuery:
     first: int = 20
     after: str | None = None
     today: dt.date | None = None
+    staff_first: int | None = None  # also return each site's first page of qualified staff
 
 
 def encode_cursor(key: list[Any]) -> str:
@@ -146,11 +150,10 @@ CALL (c) {
 CALL (l, items, places, staffing) {
   CALL (items, places) {
   UNWIND items AS it
-  MATCH (:EquipmentType {uid: it.type})<-[:OF_TYPE]-(e:Equipment)<-[:HAS_EQUIPMENT]-(s:Site)
-  WHERE e.status = 'WORKING' AND e.retiredAt IS NULL AND s.retiredAt IS NULL
-    AND (places IS NULL OR s.municipality IN places)
-  WITH s, it.type AS type, sum(e.quantity) AS available
-  RETURN s, collect({type: type, available: available}) AS stock
+  MATCH (:EquipmentType {uid: it.type})<-[k:STOCKS]-(s:Site)
+  WITH s, collect({type: it.type, available: k.working}) AS stock
+  WHERE s.retiredAt IS NULL AND (places IS NULL OR s.municipality IN places)
+  RETURN s, stock
   }
 WITH l, items, staffing, s,
      [it IN items | it {.*, available: coalesce(
@@ -179,7 +182,7 @@ RETURN collect({s: s, staff: staff, distance: distance, gaps: gaps, workplaces: 
                 staffOk: staffOk, total: total, satisfied: satisfied, full: full,
                 dkey: dkey}) AS ranked
 }
-WITH l, size(ranked) AS totalCount,
+WITH c, l, size(ranked) AS totalCount,
      [r IN ranked WHERE $after IS NULL
         OR r.full < $after[0]
         OR (r.full = $after[0] AND (r.satisfied < $after[1]
@@ -195,7 +198,15 @@ RETURN l.min_staff AS minStaff, l.expert_required AS expertRequired, totalCount,
     siteWorkplaces: r.s.workplaces, workplaces: r.workplaces, satisfied: r.satisfied,
     total: r.total, full: r.full, staffCount: r.staff.n, expertCount: r.staff.experts,
     staffMissing: NOT r.staffOk, distance: r.distance, dkey: r.dkey,
-    gaps: [g IN r.gaps | g {.type, .name, .scope, .required, .available}]
+    gaps: [g IN r.gaps | g {.type, .name, .scope, .required, .available}],
+    staff: CASE WHEN $staffLimit IS NULL THEN null ELSE COLLECT {
+      MATCH (:Organization {uid: r.s.organization})<-[:WORKS_AT]-(st:Staff)
+            -[q:QUALIFIED_IN]->(c)
+      WHERE st.retiredAt IS NULL AND (q.valid_until IS NULL OR q.valid_until >= $today)
+      WITH st, q ORDER BY st.uid LIMIT $staffLimit
+      RETURN {uid: st.uid, fullName: st.full_name, role: st.role, position: st.position,
+              expertStatus: q.expert_status, validUntil: q.valid_until}
+    } END
   }] AS page
 """
 
@@ -216,11 +227,15 @@ def sites_parameters(q: SitesQuery) -> dict[str, Any]:
         "limit": q.first + 1,
         "today": q.today or dt.date.today(),
         "noDistance": NO_DISTANCE,
+        "staffLimit": None if q.staff_first is None else min(q.staff_first, MAX_PAGE) + 1,
     }
 
 
-def _match(row: dict[str, Any]) -> SiteMatch:
+def _match(row: dict[str, Any], staff_first: int | None) -> SiteMatch:
     key = [row["full"], row["satisfied"], row["dkey"], row["workplaces"], row["site"]]
+    staff = None
+    if staff_first is not None and row["staff"] is not None:
+        staff = _staff_page(row["staff"], min(staff_first, MAX_PAGE))
     return SiteMatch(
         site=row["site"], site_name=row["siteName"], organization=row["organization"],
         organization_name=row["organizationName"] or "", municipality=row["municipality"],
@@ -231,7 +246,7 @@ def _match(row: dict[str, Any]) -> SiteMatch:
         staff_missing=row["staffMissing"], distance_km=row["distance"],
         gaps=tuple(Gap(g["type"], g["name"], g["scope"], g["required"], g["available"])
                    for g in row["gaps"]),
-        cursor=encode_cursor(key),
+        cursor=encode_cursor(key), staff_page=staff,
     )
 
 
@@ -243,7 +258,8 @@ def page_from_record(q: SitesQuery, record: Any) -> SitesPage:
     rows = record["page"]
     return SitesPage(
         competency=q.competency, cohort_size=q.cohort_size, total_count=record["totalCount"],
-        sites=[_match(r) for r in rows[: q.first]], has_next_page=len(rows) > q.first,
+        sites=[_match(r, q.staff_first) for r in rows[: q.first]],
+        has_next_page=len(rows) > q.first,
         min_staff=record["minStaff"], expert_required=record["expertRequired"],
     )
 
@@ -309,20 +325,18 @@ def staff_parameters(keys: list[StaffKey], today: dt.date | None) -> dict[str, A
     }
 
 
+def _staff_page(rows: list[Any], first: int) -> StaffPage:
+    return StaffPage(
+        [QualifiedStaff(r["uid"], r["fullName"], r["role"], r["position"], r["expertStatus"],
+                        r["validUntil"].to_native() if r["validUntil"] else None)
+         for r in rows[:first]],
+        has_next_page=len(rows) > first)
+
+
 def _staff_pages(keys: list[StaffKey], records: list[Any]) -> list[StaffPage]:
     by_key = {(r["organization"], r["competency"], r["after"]): r["staff"] for r in records}
-    out = []
-    for k in keys:
-        rows = by_key.get((k.organization, k.competency, k.after), [])
-        first = min(k.first, MAX_PAGE)
-        out.append(StaffPage(
-            [QualifiedStaff(r["uid"], r["fullName"], r["role"], r["position"],
-                            r["expertStatus"],
-                            r["validUntil"].to_native() if r["validUntil"] else None)
-             for r in rows[:first]],
-            has_next_page=len(rows) > first,
-        ))
-    return out
+    return [_staff_page(by_key.get((k.organization, k.competency, k.after), []),
+                        min(k.first, MAX_PAGE)) for k in keys]
 
 
 def qualified_staff(tx: Any, keys: list[StaffKey], today: dt.date | None = None

@@ -14,9 +14,17 @@ from typing import Any
 from graph import audit
 from graph import models as m
 from graph.access import ACCESS_CYPHER, SYSTEM, Principal, access_lookups, write_denials
-from graph.registry import Registry
+from graph.registry import Registry, record_from_properties
 from graph.validation import RowError, validate_rows
-from graph.writes import WriteResult, check_references, check_references_async, upsert, upsert_async
+from graph.writes import (
+    WriteResult,
+    check_references,
+    check_references_async,
+    fetch_cypher,
+    retire_cypher,
+    upsert,
+    upsert_async,
+)
 
 
 @dataclass
@@ -127,3 +135,44 @@ async def ingest_async(tx: Any, prepared: Prepared, *, partial: bool = False,
     result = await upsert_async(tx, registry, nodes, now)
     await audit.record_async(tx, registry.label, result.changes, principal.name, source, now)
     return _record(report, result)
+
+
+async def retire_async(tx: Any, registry: Registry, uids: Sequence[str], *,
+                       principal: Principal = SYSTEM, source: str = "api",
+                       now: dt.datetime | None = None) -> IngestReport:
+    """Retire nodes by natural key: all or nothing, rights checked, audited in this transaction.
+
+    Errors are reported per position in `uids` (0-based, like bulk mutation items).
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    report = IngestReport(registry.name, read=len(uids))
+    cursor = await tx.run(fetch_cypher(registry), uids=list(uids))
+    stored = {r["uid"]: r["props"] async for r in cursor}
+    rows: list[tuple[int, m.Node]] = []
+    for i, uid in enumerate(uids):
+        if uid not in stored:
+            report.errors.append(RowError(i, "id", uid, "запись не найдена"))
+            continue
+        rows.append((i, registry.model.model_validate(
+            record_from_properties(registry, stored[uid]))))
+    lookup = None
+    if _needs_lookup(principal) and rows:
+        cursor = await tx.run(ACCESS_CYPHER, access_lookups(registry.name, [n for _, n in rows]))
+        lookup = await cursor.single()
+    report.errors.extend(write_denials(principal, registry.name, rows, lookup))
+    report.errors.sort(key=lambda e: e.row)
+    report.rejected = len({e.row for e in report.errors})
+    if report.errors:
+        return report
+    cursor = await tx.run(retire_cypher(registry), uids=list(uids), now=now)
+    await cursor.consume()
+    changes = [{"uid": uid, "op": "retire", "fields": ["retiredAt"],
+                "before": {"retiredAt": stored[uid].get("retiredAt")}, "after": {"retiredAt": now}}
+               for uid in uids if stored[uid].get("retiredAt") is None]
+    await audit.record_async(tx, registry.label, changes, principal.name, source, now)
+    report.valid = len(rows)
+    report.updated = len(changes)
+    report.unchanged = len(rows) - len(changes)
+    report.written = True
+    report.changes = changes
+    return report

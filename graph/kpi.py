@@ -23,6 +23,17 @@ KPI definitions (region = the organization's `region`; dates inclusive):
 - partnerNetwork: distinct organizations party to an agreement with the region's ЦОПП that is
   in force on the window's last day;
 - peopleCovered = learnersEnrolled + all career-guidance participants + staffTrained.
+
+Supply × demand matrix (competency × municipality of the region, for the period):
+- workplaces (from the working stock per site and type, `STOCKS` of graph/stock.py): over the region's sites that satisfy every item of the competency's
+  infrastructure list (working, non-retired equipment ≥ quantity), the deliverable workplaces
+  min(site workplaces, min over PER_WORKPLACE items ⌊available / quantity⌋) — the formula of
+  graph/capability.py for a cohort of one, without its staff requirement (candidate sites:
+  those stocking the list's rarest type);
+- graduates: completions in the period of programs developing the competency, placed in the
+  municipality of the cohort's site (the organization's if it has none);
+- demand: vacancies + employer requests of demand signals overlapping the period (survey
+  answers are shown apart); supply = graduates + workplaces; shortage when demand > supply.
 """
 
 from __future__ import annotations
@@ -167,24 +178,24 @@ def windows(period: Period) -> list[dict[str, Any]]:
 
 _ENROLLMENTS = """
   CALL () {
-    MATCH (o:Organization {region: $region})<-[:RUN_BY]-(c:Cohort)<-[:IN_COHORT]-(e:Enrollment)
-    WHERE c.retiredAt IS NULL AND e.retiredAt IS NULL AND c.starts_on <= $to
-      AND (c.ends_on >= $from OR e.completed_on >= $from)
+    MATCH (o:Organization {region: $region})<-[:RUN_BY]-(c:Cohort)
+    WHERE c.retiredAt IS NULL AND c.starts_on <= $to AND c.ends_on >= $from
     MATCH (c)-[:OF_PROGRAM]->(p:Program)
-    WITH e, p, e.status = 'COMPLETED' AS done,
+    WITH c, p.type AS t, p.uid AS pu,
          [w IN $windows WHERE c.starts_on <= w.to AND c.ends_on >= w.from | w.key] AS activeIn,
-         [w IN $windows WHERE w.from <= e.completed_on <= w.to | w.key] AS doneIn,
          [w IN $windows WHERE w.from <= c.ends_on <= w.to | w.key] AS endedIn
-    UNWIND [k IN activeIn | {k: 'learnersEnrolled', w: k, l: e.learner, t: null}] +
-           [k IN doneIn WHERE done | {k: 'peopleTrained', w: k, l: e.learner, t: p.type}] +
-           [k IN endedIn WHERE done | {k: 'programsImplemented', w: k, l: p.uid, t: p.type}]
-           AS fact
-    WITH fact.k AS k, fact.w AS wk, fact.l AS l, collect(DISTINCT fact.t) AS types
-    WITH k, wk, count(l) AS total, collect(types) AS typeLists
-    RETURN collect({k: k, w: wk, v: total}) +
-           [x IN collect({k: k, w: wk, tl: typeLists}) WHERE x.k <> 'learnersEnrolled'
-            | [t IN $types | {k: x.k + '.' + t, w: x.w,
-                               v: size([y IN x.tl WHERE t IN y])}]] AS rows
+    MATCH (c)<-[:IN_COHORT]-(e:Enrollment)
+    WHERE e.retiredAt IS NULL
+    WITH t, pu, activeIn, endedIn, e.learner AS l, e.status = 'COMPLETED' AS done,
+         CASE WHEN e.status = 'COMPLETED'
+              THEN [w IN $windows WHERE w.from <= e.completed_on <= w.to | w.key]
+              ELSE [] END AS doneIn
+    UNWIND [k IN activeIn | ['learnersEnrolled', k, l, '*']] +
+           [k IN doneIn | ['peopleTrained', k, l, t]] +
+           [k IN doneIn | ['peopleTrained', k, l, '*']] +
+           [k IN endedIn WHERE done | ['programsImplemented', k, pu, t]] AS f
+    WITH f[0] AS k, f[1] AS wk, f[3] AS t, count(DISTINCT f[2]) AS n
+    RETURN collect({k: CASE t WHEN '*' THEN k ELSE k + '.' + t END, w: wk, v: n}) AS rows
   }"""
 
 _EVENTS = """
@@ -258,35 +269,17 @@ def _kpi_part() -> str:
 MATRIX_PART = """
 CALL () {
   CALL () {
-    MATCH (mu:Municipality {region: $region})
-    WITH collect(mu) AS munis
-    MATCH (s:Site) WHERE s.municipality IN [m IN munis | m.uid] AND s.retiredAt IS NULL
-    MATCH (s)-[:HAS_EQUIPMENT]->(e:Equipment)
-    WHERE e.status = 'WORKING' AND e.retiredAt IS NULL
-    WITH munis, s, e.type AS type, sum(e.quantity) AS available
-    MATCH (:EquipmentType {uid: type})<-[r:REQUIRES]-(l:InfrastructureList)
-    WHERE available >= r.quantity AND l.retiredAt IS NULL
-    WITH munis, s, l, count(r) AS satisfied,
-         min(CASE WHEN r.scope = 'PER_WORKPLACE' THEN available / r.quantity END) AS byEquipment
-    WHERE satisfied = COUNT { (l)-[:REQUIRES]->(:EquipmentType) }
-    MATCH (c:Competency)-[:HAS_INFRASTRUCTURE_LIST]->(l)
-    WHERE c.retiredAt IS NULL
-    WITH c, head([m IN munis WHERE m.uid = s.municipality]) AS mu, count(s) AS sites,
-         sum(CASE WHEN byEquipment IS NULL OR byEquipment > s.workplaces THEN s.workplaces
-                  ELSE byEquipment END) AS workplaces
-    RETURN collect({c: c.uid, cn: c.name, m: mu.uid, mn: mu.name, sites: sites,
-                    workplaces: workplaces}) AS supply
-  }
-  CALL () {
     MATCH (o:Organization {region: $region})<-[:RUN_BY]-(co:Cohort)<-[:IN_COHORT]-(e:Enrollment)
-    WHERE e.status = 'COMPLETED' AND $pfrom <= e.completed_on <= $pto AND e.retiredAt IS NULL
+    WHERE co.retiredAt IS NULL AND co.starts_on <= $pto AND e.status = 'COMPLETED'
+      AND $pfrom <= e.completed_on <= $pto AND e.retiredAt IS NULL
+    WITH o, co, count(e) AS n
     MATCH (co)-[:OF_PROGRAM]->(:Program)-[:DEVELOPS]->(c:Competency)
-    WITH c, e, coalesce(reduce(m = null, x IN [(co)-[:AT_SITE]->(s:Site) | s.municipality] |
+    WITH c, n, coalesce(reduce(m = null, x IN [(co)-[:AT_SITE]->(s:Site) | s.municipality] |
                                CASE WHEN m IS NULL OR x < m THEN x ELSE m END),
                         o.municipality) AS place
     WHERE place IS NOT NULL
+    WITH c, place, sum(n) AS graduates
     MATCH (mu:Municipality {uid: place})
-    WITH c, mu, count(DISTINCT e) AS graduates
     RETURN collect({c: c.uid, cn: c.name, m: mu.uid, mn: mu.name, graduates: graduates}) AS output
   }
   CALL () {
@@ -297,6 +290,31 @@ CALL () {
          sum(d.survey_answers) AS answers, collect(DISTINCT d.source) AS sources
     RETURN collect({c: c.uid, cn: c.name, m: mu.uid, mn: mu.name, vacancies: vacancies,
                     requests: requests, answers: answers, sources: sources}) AS demand
+  }
+  CALL () {
+    MATCH (mu:Municipality {region: $region})
+    WITH collect(mu.uid) AS places
+    MATCH (c:Competency)-[:HAS_INFRASTRUCTURE_LIST]->(l:InfrastructureList)
+    WHERE c.retiredAt IS NULL AND l.retiredAt IS NULL
+    CALL (l) {
+      MATCH (l)-[r:REQUIRES]->(t:EquipmentType)
+      WITH t, r, COUNT { (t)<-[:STOCKS]-(:Site) } AS holders ORDER BY holders
+      RETURN collect({t: t.uid, q: r.quantity, s: r.scope}) AS items, head(collect(t)) AS rare,
+             head(collect(r.quantity)) AS rareQ
+    }
+    MATCH (rare)<-[k0:STOCKS]-(s:Site)
+    WHERE k0.working >= rareQ AND s.municipality IN places AND s.retiredAt IS NULL
+    WITH c, s, items, [(s)-[k:STOCKS]->(x:EquipmentType) | [x.uid, k.working]] AS stock
+    WITH c, s, [it IN items | {it: it, a: coalesce(head([p IN stock WHERE p[0] = it.t | p[1]]), 0)}]
+         AS held
+    WHERE all(h IN held WHERE h.a >= h.it.q)
+    WITH c, s, reduce(m = s.workplaces, h IN held |
+           CASE WHEN h.it.s = 'PER_WORKPLACE' AND h.a / h.it.q < m THEN h.a / h.it.q ELSE m END)
+         AS deliverable
+    WITH c, s.municipality AS place, count(s) AS sites, sum(deliverable) AS workplaces
+    MATCH (mu:Municipality {uid: place})
+    RETURN collect({c: c.uid, cn: c.name, m: mu.uid, mn: mu.name, sites: sites,
+                    workplaces: workplaces}) AS supply
   }
   RETURN supply + output + demand AS matrixRows
 }"""
@@ -355,7 +373,7 @@ def dashboard_params(region: str, period: Period, as_of: dt.date | None = None) 
         "region": region, "windows": ws,
         "from": min(w["from"] for w in ws), "to": max(w["to"] for w in ws),
         "pfrom": period.start, "pto": period.end,
-        "types": list(PROGRAM_TYPES), "constructed": list(CONSTRUCTED_STATUSES),
+        "constructed": list(CONSTRUCTED_STATUSES),
         "asOf": as_of or dt.date.today(),
     }
 
@@ -466,10 +484,7 @@ def _native(value: Any) -> Any:
 def parse_kpis(rows: list[Any], period: Period) -> dict[str, Kpi]:
     values: dict[tuple[str, str], int] = {}
     for row in rows:
-        if isinstance(row, list):  # typed rows come as one list per (kpi, window)
-            for sub in row:
-                values[(sub["k"], sub["w"])] = int(sub["v"])
-        elif row["k"] is not None:
+        if row["k"] is not None:
             values[(row["k"], row["w"])] = int(row["v"])
     prev = period.previous()
     quarters = quarters_between(prev.start, period.end)

@@ -87,6 +87,9 @@ def migrate(driver: Any, database: str | None = None) -> int:
         "MERGE (s:HubSchema {id: 'graph'}) SET s.version = $v", v=SCHEMA_VERSION,
         database_=database,
     )
+    from graph.stock import backfill  # derived STOCKS relationships, once per graph
+
+    backfill(driver, database)
     return len(stmts)
 
 

@@ -537,16 +537,13 @@ CALL (home) {
   RETURN collect(mu.uid) AS places
 }
 CALL (modules, places) {
-  // working quantity per site and required type, in the home organization's region
+  // working quantity per site and required type (graph/stock.py), in the home's region
   UNWIND modules AS m
   UNWIND m.needs AS n
   WITH DISTINCT n.type AS type, places
-  MATCH (:EquipmentType {uid: type})<-[:OF_TYPE]-(e:Equipment)
-  WHERE e.status = 'WORKING' AND e.retiredAt IS NULL
-  MATCH (e)<-[:HAS_EQUIPMENT]-(s:Site)
-  WITH s, type, sum(e.quantity) AS available, places
+  MATCH (:EquipmentType {uid: type})<-[k:STOCKS]-(s:Site)
+  WITH s, collect([type, k.working]) AS stock, places
   WHERE s.retiredAt IS NULL AND s.municipality IN places
-  WITH s, collect([type, available]) AS stock
   RETURN collect(s {.uid, .name, .organization, .workplaces, .latitude, .longitude,
                     stock: stock}) AS stocked
 }

@@ -283,7 +283,7 @@ def init_roadmap(driver: Any, region: str, *, horizon: dt.date = DEFAULT_HORIZON
         found = {r["uid"]: r["props"] for r in tx.run(EXISTING_CYPHER, region=region)}
         counts: dict[str, int] = {}
         for name, items in merge_existing(rows, found).items():
-            report = ingest(tx, prepare(REGISTRIES[name], items))
+            report = ingest(tx, prepare(REGISTRIES[name], items), source="cli")
             if not report.ok and report.errors[0].field == "region":
                 raise RoadmapError(f"регион {region} не найден в реестре регионов", report.errors)
             if not report.ok:
@@ -317,18 +317,19 @@ def patched(registry: str, props: dict[str, object] | None, key: dict[str, objec
 
 
 async def update_roadmap_async(tx: Any, registry: str, key: dict[str, object],
-                               patch: dict[str, object]) -> object:
-    """Patch one roadmap node in the caller's managed async transaction; returns the report."""
+                               patch: dict[str, object], **who: Any) -> object:
+    """Patch one roadmap node in the caller's managed async transaction; returns the report.
+    `who`: `principal` and `source` for graph.ingest (rights check and audit)."""
     reg = REGISTRIES[registry]
     cursor = await tx.run(fetch_cypher(reg), uids=[_uid(registry, key)])
     found = [r async for r in cursor]
     record = patched(registry, found[0]["props"] if found else None, key, patch)
-    return await ingest_async(tx, prepare(reg, [record]))
+    return await ingest_async(tx, prepare(reg, [record]), **who)
 
 
 def update_roadmap(tx: Any, registry: str, key: dict[str, object],
-                   patch: dict[str, object]) -> object:
+                   patch: dict[str, object], **ingest_options: Any) -> object:
     reg = REGISTRIES[registry]
     found = list(tx.run(fetch_cypher(reg), uids=[_uid(registry, key)]))  # type: ignore[attr-defined]
     record = patched(registry, found[0]["props"] if found else None, key, patch)
-    return ingest(tx, prepare(reg, [record]))
+    return ingest(tx, prepare(reg, [record]), **ingest_options)

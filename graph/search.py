@@ -10,6 +10,9 @@ from graph.migrations import FULLTEXT_INDEX
 _WORD = re.compile(r"[\w]+", re.UNICODE)
 
 
+MAX_WORD = 64
+
+
 def fulltext_query(text: str) -> str | None:
     """User text → a Lucene query: every word must match, by its stem or a prefix of it.
 
@@ -17,7 +20,8 @@ def fulltext_query(text: str) -> str | None:
     matches as a prefix of its first ~60% («свар*»). Lucene syntax in the input is not
     interpreted: only word characters survive.
     """
-    words = [w.lower() for w in _WORD.findall(text)][:10]
+    # long words are cut: Lucene refuses a prefix query over ~1000 characters
+    words = [w.lower()[:MAX_WORD] for w in _WORD.findall(text)][:10]
     if not words:
         return None
     parts = []

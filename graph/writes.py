@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from graph import models as m
+from graph import stock  # derived STOCKS kept in step with equipment writes
 from graph.registry import REGISTRIES, Link, Registry, referenced_uids, write_row
 from graph.validation import RowError
 
@@ -39,7 +40,8 @@ def _link_cypher(i: int, link: Link) -> str:
     fresh = fresh.format(rel=link.rel)
     set_props = "\n    SET r = x.props" if link.with_props else ""
     return f"""
-  CALL (n, row) {{
+  CALL (n, row, created) {{
+    WITH * WHERE NOT created
     MATCH {stale}
     WHERE NOT t.uid IN [x IN row.l{i} | x.uid]
     DELETE r
@@ -56,7 +58,11 @@ def upsert_cypher(registry_name: str) -> str:
     registry = REGISTRIES[registry_name]
     links = "".join(_link_cypher(i, link) for i, link in enumerate(registry.links))
     if links:
-        links = "\n  WITH n, row" + links
+        links = "\n  WITH n, row, created" + links
+    returns = stock.upsert_tail(registry_name) or """
+RETURN row.uid AS uid, created, changed,
+       [k IN changed | before[k]] AS before
+"""
     return f"""
 UNWIND $rows AS row
 MERGE (n:{registry.label} {{uid: row.uid}})
@@ -70,10 +76,7 @@ CALL (n, row, created, changed) {{
   SET n += row.props,
       n.createdAt = coalesce(n.createdAt, $now),
       n.updatedAt = $now{links}
-}}
-RETURN row.uid AS uid, created, changed,
-       [k IN changed | before[k]] AS before
-"""
+}}{returns}"""
 
 
 def _chunks(seq: Sequence[Any], size: int) -> list[Sequence[Any]]:
@@ -183,13 +186,14 @@ async def check_references_async(tx: Any, registry: Registry,
 
 
 def retire_cypher(registry: Registry) -> str:
+    returns = stock.retire_tail(registry.label) or """
+RETURN u AS uid, n IS NOT NULL AS found
+"""
     return f"""
 UNWIND $uids AS u
 OPTIONAL MATCH (n:{registry.label} {{uid: u}})
 FOREACH (_ IN CASE WHEN n IS NOT NULL AND n.retiredAt IS NULL THEN [1] ELSE [] END |
-  SET n.retiredAt = $now, n.updatedAt = $now)
-RETURN u AS uid, n IS NOT NULL AS found
-"""
+  SET n.retiredAt = $now, n.updatedAt = $now){returns}"""
 
 
 def fetch_cypher(registry: Registry) -> str:

@@ -18,9 +18,12 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
 from graph.migrations import SCHEMA_VERSION, applied_version_cypher
+from hub.auth import Unauthenticated, principal_from_header
 from hub.db import async_driver
+from hub.middleware import BodySizeLimit, RequestTimeout
 from hub.settings import Settings, get_settings
-from schema.api import schema
+from schema import hardening
+from schema.api import build_schema
 from schema.core.context import SESSION_OPTIONS, HubContext
 
 log = logging.getLogger("hub.app")
@@ -29,8 +32,15 @@ log = logging.getLogger("hub.app")
 class HubGraphQL(GraphQL):
     async def get_context(self, request: Any, response: Any) -> HubContext:
         state = request.app.state
-        ctx = HubContext(driver=state.driver, database=state.settings.neo4j_database,
-                         request=request, response=response)
+        settings: Settings = state.settings
+        ctx = HubContext(driver=state.driver, database=settings.neo4j_database,
+                         request=request, response=response,
+                         public_catalog=settings.anonymous_catalog)
+        try:
+            ctx.principal = await principal_from_header(
+                request.headers.get("authorization"), settings.ledger_url)
+        except Unauthenticated as exc:
+            ctx.auth_error = str(exc)
         response.headers["X-Request-ID"] = ctx.request_id
         return ctx
 
@@ -70,10 +80,24 @@ def create_app(settings: Settings | None = None,
         finally:
             await app.state.driver.close()
 
-    graphql = HubGraphQL(graphql_schema or schema, graphql_ide=None if settings.production else "graphiql")
+    graphql_schema = graphql_schema or build_schema(
+        hardening.extensions(limits(settings)), hardening.config(limits(settings)))
+    graphql = HubGraphQL(graphql_schema,
+                         graphql_ide=None if settings.production else "graphiql")
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(RequestTimeout, seconds=settings.request_timeout)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+def limits(settings: Settings) -> hardening.Limits:
+    return hardening.Limits(
+        max_depth=settings.graphql_max_depth, max_tokens=settings.graphql_max_tokens,
+        max_aliases=settings.graphql_max_aliases, max_cost=settings.graphql_max_cost,
+        max_page=settings.graphql_max_page, max_operations=settings.graphql_max_operations,
+        cache_size=settings.graphql_cache_size, production=settings.production)

@@ -93,8 +93,8 @@ def cmd_load(args: argparse.Namespace) -> int:
     except Exception as exc:  # noqa: BLE001 - unreadable mapping file or unknown account
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    options: dict[str, Any] = dict(partial=args.partial, dry_run=args.dry_run,
-                                   principal=principal, database=settings.neo4j_database)
+    options: dict[str, Any] = {"partial": args.partial, "dry_run": args.dry_run,
+                               "principal": principal, "database": settings.neo4j_database}
     if args.batch_rows:
         options["batch_rows"] = args.batch_rows
     try:

@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     graphql_max_depth: int = 12
     graphql_max_tokens: int = 2000
     graphql_max_aliases: int = 30
-    graphql_max_cost: int = 50000
+    graphql_max_cost: int = 200000
     graphql_max_page: int = 100
     graphql_max_operations: int = 10
     graphql_cache_size: int = 512

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 from enum import Enum
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Self
 
 from graph.registry import REGISTRIES, Registry
 from loaders.mapping import NESTED, list_fields
@@ -123,7 +123,7 @@ class RegistryFiles:
             fh.close()
         self.files.clear()
 
-    def __enter__(self) -> RegistryFiles:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

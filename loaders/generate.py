@@ -150,7 +150,7 @@ def genitive(region: str) -> str:
     for w in words:
         if w.endswith("ая"):
             w = w[:-2] + "ой"
-        elif w.endswith("ий") or w.endswith("ый"):
+        elif w.endswith(("ий", "ый")):
             w = w[:-2] + "ого"
         elif w == "область":
             w = "области"

@@ -22,10 +22,10 @@ from loaders.mapping import (
     Record,
     RowProblem,
     build_records,
+    locate,
     map_columns,
     missing_required,
     preferred_header,
-    locate,
 )
 from loaders.sources import SUFFIXES, SourceError, Table, read_source
 
@@ -121,8 +121,8 @@ def load_table(driver: Any, registry: Registry | str, table: Table, *,
         return report
 
     records, problems = build_records(cmap, table.rows)
-    bad_records = {i for i, r in enumerate(records)
-                   if any(p.row in r.rows for p in problems)}
+    problem_rows = {p.row for p in problems}
+    bad_records = {i for i, r in enumerate(records) if problem_rows.intersection(r.rows)}
     prepared = prepare(registry, [r.data for r in records], first_row=0)
     valid = [(i, node) for i, node in prepared.valid if i not in bad_records]
     prepared = Prepared(registry, len(records), valid, prepared.errors)

@@ -17,7 +17,7 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel
 
-from graph.registry import REGISTRIES, Registry
+from graph.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -408,6 +408,8 @@ def locate(cmap: ColumnMap, record: Record, field_path: str, value: Any) -> tupl
             else record.rows[0]
         column = cmap.source_of(nested.prefix + (sub or nested.item_fields[0]))
         return row, column
+    if head in cmap.columns.values():
+        return record.rows[0], cmap.source_of(head)
     for name in reversed([n.strip() for n in field_path.split(",")]):
         if name in cmap.columns.values():  # a field, or the last of a composite key
             return record.rows[0], cmap.source_of(name)

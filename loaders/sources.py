@@ -127,8 +127,8 @@ def read_xlsx(path: Path, sheet: str | None = None) -> Table:
             raise SourceError(f"в книге нет листа «{sheet}»; есть: {', '.join(book.sheetnames)}")
         columns: list[str] | None = None
         rows: list[Row] = []
-        start = ws.min_row or 1
-        for number, values in enumerate(ws.iter_rows(values_only=True), start=start):
+        # read-only sheets yield every row from 1, missing ones empty
+        for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
             if not any(v is not None and str(v).strip() for v in values):
                 continue
             if columns is None:

@@ -11,8 +11,11 @@ from typing import Any
 import strawberry
 from strawberry.tools import merge_types
 
+from schema.audit.resolvers import Query as AuditQuery
 from schema.capability.mutations import Mutation as CapabilityMutation
 from schema.capability.resolvers import Query as CapabilityQuery
+from schema.catalog.resolvers import Query as CatalogQuery
+from schema.core.access import AccessPolicy
 from schema.core.errors import MaskUnexpectedErrors
 from schema.core.resolvers import Query as CoreQuery
 from schema.registry.mutations import Mutation as RegistryMutation
@@ -25,6 +28,8 @@ QUERIES: tuple[type, ...] = (
     RegistryQuery,
     CapabilityQuery,
     SituationalQuery,
+    CatalogQuery,
+    AuditQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     RegistryMutation,
@@ -43,7 +48,9 @@ def build_schema(extensions: Sequence[Any] = (), config: Any = None) -> strawber
     return HubSchema(
         query=merge_types("Query", QUERIES),
         mutation=merge_types("Mutation", MUTATIONS),
-        extensions=[*extensions, MaskUnexpectedErrors],
+        # AccessPolicy after the limits: ValidationCache overwrites pre_execution_errors
+        # set by extensions that enter before it.
+        extensions=[*extensions, AccessPolicy, MaskUnexpectedErrors],
         config=config,
     )
 

@@ -42,8 +42,9 @@ class Limits:
     max_depth: int = 12
     max_tokens: int = 2000
     max_aliases: int = 30
-    max_cost: int = 50000
-    default_page: int = 20  # assumed `first` when a list field has none
+    max_cost: int = 200000
+    default_page: int = 20  # assumed page when `first` has no usable value
+    unpaged_list: int = 10  # assumed length of a list without pagination arguments
     max_page: int = 100
     max_operations: int = 10
     cache_size: int = 512
@@ -61,27 +62,33 @@ def _is_connection(named: Any) -> bool:
 
 
 class QueryCost:
-    """Estimated cost: every field costs 1; below a list or connection field, the cost of the
-    selection is multiplied by its page size (`first`, else the default page)."""
+    """Estimated cost: every field costs 1; below a paginated field (one with a `first`
+    argument) the cost of the selection is multiplied by the page size asked for (else the
+    argument's default); below other lists by `unpaged_list`. A connection's own `edges` and
+    `nodes` are not multiplied again."""
 
     def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode],
                  variables: dict[str, Any], limits: Limits) -> None:
         self.schema, self.fragments, self.variables, self.limits = (
             schema, fragments, variables, limits)
 
-    def _first(self, node: FieldNode) -> int:
+    def _factor(self, node: FieldNode, field_def: Any, parent: Any) -> int:
+        page_arg = next((a for a in ("first", "last", "limit") if a in field_def.args), None)
+        if page_arg is None:
+            if _is_connection(parent) or not _is_list(field_def.type):
+                return 1
+            return self.limits.unpaged_list
+        value: Any = field_def.args[page_arg].default_value
         for arg in node.arguments or ():
-            if arg.name.value in ("first", "last", "limit"):
-                value: Any
+            if arg.name.value == page_arg:
                 if isinstance(arg.value, VariableNode):
-                    value = self.variables.get(arg.value.name.value)
+                    value = self.variables.get(arg.value.name.value, value)
                 else:
                     value = getattr(arg.value, "value", None)
-                try:
-                    return max(1, min(int(value), self.limits.max_page))
-                except (TypeError, ValueError):
-                    return self.limits.default_page
-        return self.limits.default_page
+        try:
+            return max(1, min(int(value), self.limits.max_page))
+        except (TypeError, ValueError):
+            return self.limits.default_page
 
     def _fields(self, selection_set: SelectionSetNode | None,
                 seen: frozenset[str] = frozenset()) -> Iterator[tuple[FieldNode, frozenset[str]]]:
@@ -110,8 +117,7 @@ class QueryCost:
                 continue
             named = get_named_type(field_def.type)
             inner = self.cost(named, node.selection_set, frag_seen) if node.selection_set else 0
-            factor = self._first(node) if (_is_list(field_def.type) or _is_connection(named)) else 1
-            total += 1 + factor * inner
+            total += 1 + self._factor(node, field_def, parent) * inner
         return total
 
     def _max_over_possible(self, parent: Any, node: FieldNode, seen: frozenset[str]) -> int:

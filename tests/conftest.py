@@ -5,14 +5,20 @@ Start it with `hub neo4j start` (the README's test command does); nothing here m
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 
 import pytest
 from neo4j import Driver
 
-from graph.migrations import migrate
-from hub.db import sync_driver
-from hub.settings import Settings, get_settings
+# The hub's ledger (accounts, tokens) of a test run lives in a temporary SQLite file.
+os.environ["HUB_DATABASE_URL"] = (
+    f"sqlite:///{tempfile.mkdtemp(prefix='hub-ledger-')}/ledger.sqlite")
+
+from graph.migrations import migrate  # noqa: E402
+from hub.db import sync_driver  # noqa: E402
+from hub.settings import Settings, get_settings  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -16,12 +16,17 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import uuid
+
 import httpx
 import uvicorn
 
+from hub import ledger
 from hub.app import create_app
-from hub.settings import Settings
+from hub.settings import Settings, get_settings
 from schema.core.context import QUERY_LISTENERS
+
+ADMIN = "admin"  # GraphQLClient's default: a token of an admin account
 
 
 def free_port() -> int:
@@ -66,9 +71,32 @@ def count_queries() -> Iterator[list[str]]:
         QUERY_LISTENERS.remove(listener)
 
 
+def token_for(role: str, *, region: str | None = None,
+              organizations: list[str] | None = None) -> str:
+    """A fresh account with this role in the test ledger, and a token of it."""
+    url = get_settings().ledger_url
+    name = f"test-{role}-{uuid.uuid4().hex[:8]}"
+    ledger.create_account(url, name, role, region=region, organizations=organizations)
+    return ledger.issue_token(url, name).secret
+
+
+_admin_token: str | None = None
+
+
+def admin_token() -> str:
+    global _admin_token
+    if _admin_token is None:
+        _admin_token = token_for("admin")
+    return _admin_token
+
+
 class GraphQLClient:
-    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
-        self.http = httpx.Client(base_url=base_url, timeout=timeout)
+    def __init__(self, base_url: str, timeout: float = 30.0, token: str | None = ADMIN) -> None:
+        """`token`: ADMIN (default), a token string, or None for an anonymous caller."""
+        headers = {}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {admin_token() if token == ADMIN else token}"
+        self.http = httpx.Client(base_url=base_url, timeout=timeout, headers=headers)
 
     def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """The whole response body (data and errors)."""

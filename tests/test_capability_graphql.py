@@ -8,7 +8,7 @@ from docx import Document
 
 from tests import test_capability as cap_region
 from tests import test_planning as plan_region
-from tests.factories import inn, write_all
+from tests.factories import inn, write, write_all
 from tests.graphql_client import GraphQLClient, live_server
 
 SITES = """
@@ -20,7 +20,7 @@ query($first: Int!, $after: String, $near: GeoPointInput) {
       siteUid workplaces coverage fullCoverage distanceKm staffMissing qualifiedStaffCount
       gaps { equipmentTypeCode scope required available missing equipmentType { name } }
       site { name workplaces } organization { name }
-      qualifiedStaff(first: 1) { totalCount pageInfo { hasNextPage }
+      qualifiedStaff(first: 1) { totalCount pageInfo { hasNextPage endCursor }
                                  nodes { uid fullName expertStatus staff { fullName } } }
     } }
   }
@@ -45,9 +45,9 @@ def test_sites_for_competency_one_query_per_level(cap_api):
     data, statements = cap_api.counted(SITES, {"first": 10, "near": {"lat": 56.241,
                                                                       "lon": 43.461}})
     page = data["sitesForCompetency"]
-    # the sites query, then one batch each: Site, Organization, EquipmentType nodes,
-    # qualified-staff pages, and the Staff nodes inside those pages
-    assert statements == 6
+    # the sites query (with each site's first staff page), then one batch each of Site,
+    # Organization, EquipmentType and Staff nodes
+    assert statements == 5
     assert page["totalCount"] == 6 and page["minStaff"] == 1  # S7 is not retired here
     nodes = [e["node"] for e in page["edges"]]
     codes = [n["siteUid"].split(":")[1] for n in nodes]
@@ -62,6 +62,26 @@ def test_sites_for_competency_one_query_per_level(cap_api):
     assert s3["qualifiedStaff"]["nodes"][0]["staff"]["fullName"] == "Мастер 3-1"
     s2 = next(n for n in nodes if n["siteUid"].endswith(":S2"))
     assert s2["staffMissing"] and s2["qualifiedStaff"]["nodes"] == []
+
+
+def test_qualified_staff_pages(cap_api, db):
+    write(db, "staff", [{"organization": inn(3), "personnel_number": "7", "full_name": "Мастер 3-7",
+                         "role": "TEACHER", "qualifications": [{"competency": "MF-01"}]}])
+    query = """query($after: String) { sitesForCompetency(competency: "MF-01", cohortSize: 10,
+      municipality: "22701000", first: 5) { nodes { siteUid qualifiedStaffCount
+        qualifiedStaff(first: 1, after: $after) {
+          totalCount pageInfo { hasNextPage endCursor } nodes { fullName } } } } }"""
+    data, statements = cap_api.counted(query, {"after": None})
+    s3 = next(n for n in data["sitesForCompetency"]["nodes"] if n["siteUid"].endswith(":S3"))
+    page = s3["qualifiedStaff"]
+    assert (s3["qualifiedStaffCount"], page["totalCount"]) == (2, 2)
+    assert page["nodes"] == [{"fullName": "Мастер 3-1"}] and page["pageInfo"]["hasNextPage"]
+    assert statements == 1
+    data, statements = cap_api.counted(query, {"after": page["pageInfo"]["endCursor"]})
+    s3 = next(n for n in data["sitesForCompetency"]["nodes"] if n["siteUid"].endswith(":S3"))
+    assert s3["qualifiedStaff"]["nodes"] == [{"fullName": "Мастер 3-7"}]
+    assert not s3["qualifiedStaff"]["pageInfo"]["hasNextPage"]
+    assert statements == 2  # the sites, then every site's next staff page in one batch
 
 
 def test_sites_pages_and_errors(cap_api):

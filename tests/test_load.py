@@ -165,6 +165,7 @@ def test_xlsx_staff_with_one_row_per_qualification(db, tmp_path):
     wb = Workbook()
     wb.active.title = "Справка"
     ws = wb.create_sheet("Кадры")
+    ws.append([])  # a blank first row: the header is row 2, numbering stays the sheet's
     ws.append(["ИНН", "Табельный номер", "ФИО", "Должность", "Роль", "Компетенция",
                "Экспертный статус", "Действует до"])
     ws.append([int(inn(2)), 15, "Петров Пётр Петрович", "Мастер п/о", "мастер", "MF-01",
@@ -181,15 +182,15 @@ def test_xlsx_staff_with_one_row_per_qualification(db, tmp_path):
     report = load_source(db, "staff", str(path), sheet="Кадры", partial=True)
     assert (report.read, report.records, report.valid, report.created) == (6, 4, 2, 2)
     got = [(e.row, e.column, e.field, e.value) for e in report.errors]
-    assert got == [(5, "Экспертный статус", "qualifications.0.expert_status", "Главный"),
-                   (7, "Компетенция", "qualifications", "NO-SUCH")]
+    assert got == [(6, "Экспертный статус", "qualifications.0.expert_status", "Главный"),
+                   (8, "Компетенция", "qualifications", "NO-SUCH")]
     records, _, _ = db.execute_query(
         "MATCH (s:Staff)-[q:QUALIFIED_IN]->(c) RETURN s.personnel_number AS n, "
         "s.role AS role, c.uid AS c, q.expert_status AS st, q.valid_until AS until ORDER BY c")
     assert [(r["n"], r["role"], r["c"], r["st"], str(r["until"])) for r in records] == [
         ("15", "MASTER", "MF-01", "REGIONAL", "2027-12-31"),
         ("15", "MASTER", "MF-02", "NONE", "None")]
-    ws.delete_rows(5, 3)
+    ws.delete_rows(6, 3)
     wb.save(path)
     report = load_source(db, "staff", str(path), sheet="2")
     assert report.ok and (report.created, report.unchanged) == (0, 2), report.errors
@@ -296,7 +297,7 @@ def postgres_url():
         yield f"postgresql+psycopg://hub@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run([*prefix, _pg_bin("pg_ctl"), "-D", data, "-m", "fast", "stop"],
-                       capture_output=True)
+                       check=False, capture_output=True)
         shutil.rmtree(directory, ignore_errors=True)
 
 
@@ -348,9 +349,37 @@ def test_killed_load_run_again_equals_a_clean_load(db, tmp_path, settings):
     proc.wait()
     half = _count(db, "Equipment")
     assert 0 < half < 30000, half
-    rerun = subprocess.run([HUB, "load", "equipment", str(path), "--json"], env=os.environ.copy(),
-                           capture_output=True, text=True)
+    rerun = subprocess.run([HUB, "load", "equipment", str(path), "--json"], check=False,
+                           env=os.environ.copy(), capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
     report = json.loads(rerun.stdout)
     assert report["created"] + report["unchanged"] == 30000 and report["unchanged"] >= half
     assert (content_hash(db), _count(db, "Equipment")) == clean
+
+
+def test_load_as_an_account_checks_its_rights_and_is_audited(db, tmp_path, monkeypatch, capsys):
+    from hub import ledger
+    from hub.settings import get_settings
+
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    monkeypatch.setenv("HUB_DATABASE_URL", url)
+    get_settings.cache_clear()
+    monkeypatch.setattr("hub.load_cmd.get_settings", get_settings)
+    try:
+        ledger.create_account(url, "college", "registrar", organizations=[inn(2)])
+        seed_region(db)
+        path = _write_csv(tmp_path / "e.csv", EQUIPMENT_HEADER,
+                          [_equipment_row(1), _equipment_row(2, inn=inn(2))])
+        assert hub(["load", "equipment", str(path), "--as", "nobody"]) == 2
+        capsys.readouterr()
+        code, report = _load_json(capsys, "load", "equipment", str(path), "--as", "college",
+                                  "--partial")
+        assert code == 1 and report["account"] == "college" and report["created"] == 1
+        assert [(e["row"], e["message"]) for e in report["errors"]] == [
+            (2, "организация не закреплена за учётной записью")]
+        records, _, _ = db.execute_query(
+            "MATCH (c:Change {label: 'Equipment'}) RETURN c.actor AS a, c.source AS s, c.uid AS u")
+        assert [(r["a"], r["s"], r["u"]) for r in records] == [
+            ("college", "load:e.csv", f"{inn(2)}:ИН-0002")]
+    finally:
+        get_settings.cache_clear()

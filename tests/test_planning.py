@@ -112,7 +112,7 @@ def _placement(p):
 
 
 def test_two_partners_where_greedy_takes_three(graph):
-    p, drafts = plan(graph)
+    p, _ = plan(graph)
     assert p.exact
     assert _placement(p) == {1: H, 2: PA, 3: PA, 4: PA, 5: PB, 6: PB, 7: PB}
     assert sorted(p.partners) == [inn(PA), inn(PB)]
@@ -158,7 +158,7 @@ def test_max_partners_keeps_most_modules(graph):
 
 
 def test_agreement_fields(graph):
-    p, drafts = plan(graph)
+    _, drafts = plan(graph)
     by_partner = {d.participant.organization: d for d in drafts}
     a = by_partner[inn(PA)]
     assert (a.base.organization, a.base.role, a.base.role_label) == (
@@ -270,7 +270,7 @@ def _brute(modules, cand, agreed, max_partners):
     orgs = sorted({o for m in modules for o in cand[m]})
     limit = len(orgs) if max_partners is None else max_partners
     best = None
-    for k in range(0, min(limit, len(orgs)) + 1):
+    for k in range(min(limit, len(orgs)) + 1):
         for chosen in itertools.combinations(orgs, k):
             chosen = set(chosen)
             skipped = [m for m in modules if not cand[m].keys() & chosen]

@@ -9,10 +9,10 @@ import strawberry
 from strawberry.types import Info
 
 from graph import planning as pl
+from schema.capability.resolvers import plan_view
+from schema.capability.types import NetworkPlan, NetworkPlanStatus
 from schema.core.errors import FieldError
 from schema.core.node import context
-from schema.capability.types import NetworkPlan, NetworkPlanStatus
-from schema.capability.resolvers import plan_view
 
 
 @strawberry.type(description="Result of a plan mutation: the plan, or why it was refused.")

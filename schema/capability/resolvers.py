@@ -12,8 +12,6 @@ from strawberry.types import Info
 from graph import capability as cap
 from graph import planning as pl
 from graph.agreement_doc import DOCX_MEDIA_TYPE, agreements_docx, docx_filename
-from schema.core.errors import api_error
-from schema.core.node import check_limit, context
 from schema.capability.types import (
     Document,
     GeoPointInput,
@@ -22,7 +20,10 @@ from schema.capability.types import (
     NetworkPlanStatus,
     SiteCapabilityConnection,
     site_connection,
+    staff_first_selected,
 )
+from schema.core.errors import api_error
+from schema.core.node import check_limit, context
 
 
 def reader(info: Info) -> cap.Read:
@@ -57,14 +58,15 @@ class Query:
         after: Annotated[str | None, strawberry.argument(description="Cursor.")] = None,
     ) -> SiteCapabilityConnection:
         check_limit(first)
+        staff_first = staff_first_selected(info)
         q = cap.SitesQuery(competency, cohort_size, region, municipality,
                            (near.lat, near.lon) if near else None, require_full_coverage,
-                           first, after)
+                           first, after, staff_first=staff_first)
         try:
             page = await cap.sites_for_competency_async(reader(info), q)
         except cap.CapabilityError as exc:
             raise bad(exc) from None
-        return site_connection(page, after)
+        return site_connection(page, after, staff_first)
 
     @strawberry.field(description="Plan a program in network form (273-ФЗ art. 15): which "
                                   "organization delivers which module, agreements needed. "

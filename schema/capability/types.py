@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -14,11 +14,14 @@ from graph import capability as cap
 from graph import planning as pl
 from graph.enums import ExpertStatus as ExpertStatusCode
 from graph.enums import PartyRole as PartyRoleCode
+from graph.enums import RequirementScope as RequirementScopeCode
+from graph.enums import StaffRole as StaffRoleCode
+from schema.capability.dataloaders import load_staff_page
 from schema.core import enums as E
 from schema.core.connection import Connection, Edge, PageInfo
+from schema.core.errors import api_error
 from schema.core.node import check_limit, load_node
 from schema.registry import types as T
-from schema.capability.dataloaders import load_staff_page
 
 
 @strawberry.input(description="A point on the map (WGS 84).")
@@ -27,66 +30,49 @@ class GeoPointInput:
     lon: float = strawberry.field(description="Longitude, degrees.")
 
 
+# Scalar fields are plain attributes (graphql-core's default resolver: cheap for the hundreds
+# of fields a page has); only links to nodes and the staff page have resolvers.
+
+
 @strawberry.type(description="An infrastructure-list item a site lacks for the cohort.")
 class CapabilityGap:
-    _g: strawberry.Private[cap.Gap]
-
-    @strawberry.field(description="Equipment type code.")
-    def equipment_type_code(self) -> str:
-        return self._g.equipment_type
-
-    @strawberry.field(description="Equipment type name.")
-    def equipment_type_name(self) -> str:
-        return self._g.equipment_type_name
-
-    @strawberry.field(description="Per workplace or per group.")
-    def scope(self) -> E.RequirementScope:
-        return E.RequirementScope(self._g.scope)
-
-    @strawberry.field(description="Quantity the cohort needs.")
-    def required(self) -> int:
-        return self._g.required
-
-    @strawberry.field(description="Working quantity at the site.")
-    def available(self) -> int:
-        return self._g.available
-
-    @strawberry.field(description="required − available.")
-    def missing(self) -> int:
-        return self._g.missing
+    equipment_type_code: str = strawberry.field(description="Equipment type code.")
+    equipment_type_name: str = strawberry.field(description="Equipment type name.")
+    scope: E.RequirementScope = strawberry.field(description="Per workplace or per group.")
+    required: int = strawberry.field(description="Quantity the cohort needs.")
+    available: int = strawberry.field(description="Working quantity at the site.")
+    missing: int = strawberry.field(description="required − available.")
 
     @strawberry.field(description="The equipment type.")
     async def equipment_type(self, info: Info) -> T.EquipmentType | None:
-        return await load_node(info, "EquipmentType", self._g.equipment_type)
+        return await load_node(info, "EquipmentType", self.equipment_type_code)
+
+
+def _gap(g: cap.Gap) -> CapabilityGap:
+    return CapabilityGap(
+        equipment_type_code=g.equipment_type, equipment_type_name=g.equipment_type_name,
+        scope=E.RequirementScope(RequirementScopeCode(g.scope)), required=g.required,
+        available=g.available, missing=g.missing)
 
 
 @strawberry.type(description="A staff member qualified in the competency.")
 class QualifiedStaffMember:
-    _s: strawberry.Private[cap.QualifiedStaff]
-
-    @strawberry.field(description="Staff key (ИНН:табельный номер).")
-    def uid(self) -> str:
-        return self._s.uid
-
-    @strawberry.field(description="Full name.")
-    def full_name(self) -> str:
-        return self._s.full_name
-
-    @strawberry.field(description="Role.")
-    def role(self) -> E.StaffRole:
-        return E.StaffRole(self._s.role)
-
-    @strawberry.field(description="Expert status in the competency.")
-    def expert_status(self) -> E.ExpertStatus:
-        return E.ExpertStatus(self._s.expert_status)
-
-    @strawberry.field(description="Qualification valid until.")
-    def valid_until(self) -> dt.date | None:
-        return self._s.valid_until
+    uid: str = strawberry.field(description="Staff key (ИНН:табельный номер).")
+    full_name: str = strawberry.field(description="Full name.")
+    role: E.StaffRole = strawberry.field(description="Role.")
+    expert_status: E.ExpertStatus = strawberry.field(description="Expert status in the competency.")
+    valid_until: dt.date | None = strawberry.field(description="Qualification valid until.")
 
     @strawberry.field(description="The staff member.")
     async def staff(self, info: Info) -> T.Staff | None:
-        return await load_node(info, "Staff", self._s.uid)
+        return await load_node(info, "Staff", self.uid)
+
+
+def _member(s: cap.QualifiedStaff) -> QualifiedStaffMember:
+    return QualifiedStaffMember(
+        uid=s.uid, full_name=s.full_name, role=E.StaffRole(StaffRoleCode(s.role)),
+        expert_status=E.ExpertStatus(ExpertStatusCode(s.expert_status)),
+        valid_until=s.valid_until)
 
 
 def _staff_cursor(uid: str) -> str:
@@ -101,8 +87,6 @@ def _staff_after(cursor: str | None) -> str | None:
     except ValueError:
         kind, uid = "", ""
     if kind != "staff" or not uid:
-        from schema.core.errors import api_error
-
         raise api_error("Неверный курсор", "BAD_CURSOR")
     return uid
 
@@ -111,76 +95,36 @@ def _staff_after(cursor: str | None) -> str | None:
 class SiteCapability:
     _m: strawberry.Private[cap.SiteMatch]
     _competency: strawberry.Private[str]
-
-    @strawberry.field(description="Site key (ИНН:code).")
-    def site_uid(self) -> str:
-        return self._m.site
-
-    @strawberry.field(description="Site name.")
-    def site_name(self) -> str:
-        return self._m.site_name
-
-    @strawberry.field(description="ИНН of the organization.")
-    def organization_inn(self) -> str:
-        return self._m.organization
-
-    @strawberry.field(description="Organization name.")
-    def organization_name(self) -> str:
-        return self._m.organization_name
+    _staff_first: strawberry.Private[int | None]  # size of the prefetched staff page
+    site_uid: str = strawberry.field(description="Site key (ИНН:code).")
+    site_name: str = strawberry.field(description="Site name.")
+    organization_inn: str = strawberry.field(description="ИНН of the organization.")
+    organization_name: str = strawberry.field(description="Organization name.")
+    workplaces: int = strawberry.field(description="Workplaces deliverable: min(site "
+                                       "workplaces, per-workplace items' available ÷ quantity).")
+    site_workplaces: int = strawberry.field(description="Workplaces of the site.")
+    coverage: float = strawberry.field(description="Share of list items (staff requirement "
+                                       "included) satisfied for the cohort, 0…1.")
+    satisfied_items: int = strawberry.field(description="Items satisfied.")
+    total_items: int = strawberry.field(description="Items in the list (staff requirement "
+                                        "included).")
+    full_coverage: bool = strawberry.field(description="Every item satisfied and the cohort "
+                                           "fits at once.")
+    distance_km: float | None = strawberry.field(description="Great-circle distance to `near`, "
+                                                 "km.")
+    gaps: list[CapabilityGap] = strawberry.field(description="Missing equipment for the cohort.")
+    staff_missing: bool = strawberry.field(description="The staff requirement is not met.")
+    qualified_staff_count: int = strawberry.field(description="Staff of the organization "
+                                                  "qualified in the competency.")
+    expert_count: int = strawberry.field(description="Of them, with an expert status.")
 
     @strawberry.field(description="The site.")
     async def site(self, info: Info) -> T.Site | None:
-        return await load_node(info, "Site", self._m.site)
+        return await load_node(info, "Site", self.site_uid)
 
     @strawberry.field(description="The organization.")
     async def organization(self, info: Info) -> T.Organization | None:
-        return await load_node(info, "Organization", self._m.organization)
-
-    @strawberry.field(description="Workplaces deliverable: min(site workplaces, per-workplace "
-                                  "items' available ÷ quantity).")
-    def workplaces(self) -> int:
-        return self._m.workplaces
-
-    @strawberry.field(description="Workplaces of the site.")
-    def site_workplaces(self) -> int:
-        return self._m.site_workplaces
-
-    @strawberry.field(description="Share of list items (staff requirement included) satisfied "
-                                  "for the cohort, 0…1.")
-    def coverage(self) -> float:
-        return self._m.coverage
-
-    @strawberry.field(description="Items satisfied.")
-    def satisfied_items(self) -> int:
-        return self._m.satisfied
-
-    @strawberry.field(description="Items in the list (staff requirement included).")
-    def total_items(self) -> int:
-        return self._m.items
-
-    @strawberry.field(description="Every item satisfied and the cohort fits at once.")
-    def full_coverage(self) -> bool:
-        return self._m.full_coverage
-
-    @strawberry.field(description="Great-circle distance to `near`, km.")
-    def distance_km(self) -> float | None:
-        return self._m.distance_km
-
-    @strawberry.field(description="Missing equipment for the cohort.")
-    def gaps(self) -> list[CapabilityGap]:
-        return [CapabilityGap(_g=g) for g in self._m.gaps]
-
-    @strawberry.field(description="The staff requirement is not met.")
-    def staff_missing(self) -> bool:
-        return self._m.staff_missing
-
-    @strawberry.field(description="Staff of the organization qualified in the competency.")
-    def qualified_staff_count(self) -> int:
-        return self._m.staff_count
-
-    @strawberry.field(description="Of them, with an expert status.")
-    def expert_count(self) -> int:
-        return self._m.expert_count
+        return await load_node(info, "Organization", self.organization_inn)
 
     @strawberry.field(description="Qualified staff of the organization, a page.")
     async def qualified_staff(
@@ -189,14 +133,31 @@ class SiteCapability:
         after: Annotated[str | None, strawberry.argument(description="Cursor.")] = None,
     ) -> Connection[QualifiedStaffMember]:
         check_limit(first)
-        key = cap.StaffKey(self._m.organization, self._competency, first, _staff_after(after))
-        page = await load_staff_page(info, key)
-        edges = [Edge(cursor=_staff_cursor(s.uid), node=QualifiedStaffMember(_s=s))
-                 for s in page.staff]
+        prefetched = self._m.staff_page
+        if after is None and prefetched is not None and first <= (self._staff_first or 0):
+            page = cap.StaffPage(prefetched.staff[:first],
+                                 len(prefetched.staff) > first or prefetched.has_next_page)
+        else:
+            key = cap.StaffKey(self._m.organization, self._competency, first,
+                               _staff_after(after))
+            page = await load_staff_page(info, key)
+        edges = [Edge(cursor=_staff_cursor(s.uid), node=_member(s)) for s in page.staff]
         return Connection(edges=edges, page_info=PageInfo(
             has_next_page=page.has_next_page, has_previous_page=after is not None,
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None), total_count=self._m.staff_count)
+
+
+def site_capability(m: cap.SiteMatch, competency: str,
+                    staff_first: int | None) -> SiteCapability:
+    return SiteCapability(
+        _m=m, _competency=competency, _staff_first=staff_first, site_uid=m.site,
+        site_name=m.site_name, organization_inn=m.organization,
+        organization_name=m.organization_name, workplaces=m.workplaces,
+        site_workplaces=m.site_workplaces, coverage=m.coverage, satisfied_items=m.satisfied,
+        total_items=m.items, full_coverage=m.full_coverage, distance_km=m.distance_km,
+        gaps=[_gap(g) for g in m.gaps], staff_missing=m.staff_missing,
+        qualified_staff_count=m.staff_count, expert_count=m.expert_count)
 
 
 @strawberry.type(description="Sites able to deliver a competency, best first.")
@@ -212,8 +173,27 @@ class SiteCapabilityConnection:
         return [e.node for e in self.edges]
 
 
-def site_connection(page: cap.SitesPage, after: str | None) -> SiteCapabilityConnection:
-    edges = [Edge(cursor=m.cursor, node=SiteCapability(_m=m, _competency=page.competency))
+def staff_first_selected(info: Info) -> int | None:
+    """The largest `first` of `qualifiedStaff` selections without `after` (None: not asked),
+    so the sites query can return those pages itself instead of a second round trip."""
+    found: list[int] = []
+
+    def walk(selections: Any) -> None:
+        for sel in selections or ():
+            if getattr(sel, "name", None) == "qualifiedStaff":
+                args = getattr(sel, "arguments", {}) or {}
+                if args.get("after") is None:
+                    found.append(int(args.get("first", 20)))
+            walk(getattr(sel, "selections", None))
+
+    for f in info.selected_fields:
+        walk(f.selections)
+    return max(found) if found else None
+
+
+def site_connection(page: cap.SitesPage, after: str | None,
+                    staff_first: int | None = None) -> SiteCapabilityConnection:
+    edges = [Edge(cursor=m.cursor, node=site_capability(m, page.competency, staff_first))
              for m in page.sites]
     return SiteCapabilityConnection(
         edges=edges,
@@ -227,21 +207,31 @@ def site_connection(page: cap.SitesPage, after: str | None) -> SiteCapabilityCon
 # ---------------------------------------------------------------- network plans
 
 
-@strawberry.enum(description="Lifecycle of a network plan.")
 class NetworkPlanStatus(Enum):
-    DRAFT = strawberry.enum_value("DRAFT", description="Проект")
-    AGREED = strawberry.enum_value("AGREED", description="Согласован")
-    RUNNING = strawberry.enum_value("RUNNING", description="Реализуется")
+    DRAFT = "DRAFT"
+    AGREED = "AGREED"
+    RUNNING = "RUNNING"
 
 
-@strawberry.enum(description="Which requirement of a module nobody meets.")
 class UnmetKind(Enum):
-    EQUIPMENT = strawberry.enum_value("EQUIPMENT", description="Оборудование")
-    CAPACITY = strawberry.enum_value("CAPACITY", description="Рабочие места")
-    STAFF = strawberry.enum_value("STAFF", description="Кадры")
-    COMBINATION = strawberry.enum_value("COMBINATION", description="Нет площадки со всем сразу")
-    PARTNER_LIMIT = strawberry.enum_value("PARTNER_LIMIT",
-                                          description="Ограничение числа партнёров")
+    EQUIPMENT = "EQUIPMENT"
+    CAPACITY = "CAPACITY"
+    STAFF = "STAFF"
+    COMBINATION = "COMBINATION"
+    PARTNER_LIMIT = "PARTNER_LIMIT"
+
+
+def _described(cls: type[Enum], description: str, labels: dict[str, str]) -> None:
+    """Register the enum with GraphQL; each value's Russian label is its description."""
+    strawberry.enum(cls, description=description)
+    for value in cls.__strawberry_definition__.values:  # type: ignore[attr-defined]
+        value.description = labels[value.value]
+
+
+_described(NetworkPlanStatus, "Lifecycle of a network plan.", pl.PLAN_STATUS_LABELS)
+_described(UnmetKind, "Which requirement of a module nobody meets.", {
+    "EQUIPMENT": "Оборудование", "CAPACITY": "Рабочие места", "STAFF": "Кадры",
+    "COMBINATION": "Нет площадки со всем сразу", "PARTNER_LIMIT": "Ограничение числа партнёров"})
 
 
 @strawberry.type(description="A staff member a party provides.")

@@ -17,6 +17,8 @@ from neo4j import AsyncDriver, AsyncManagedTransaction
 from neo4j.exceptions import DriverError, ServiceUnavailable, SessionExpired
 from strawberry.dataloader import DataLoader
 
+from graph.access import Principal
+
 # Called with (request_id, query, params) for every statement run (tests count with this).
 QUERY_LISTENERS: list[Callable[[str, str, dict[str, Any]], None]] = []
 
@@ -65,6 +67,9 @@ class HubContext:
     request: Any = None
     response: Any = None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    principal: Principal | None = None  # None: anonymous
+    auth_error: str | None = None  # a token was sent but not accepted
+    public_catalog: bool = True  # anonymous callers may read the public catalogue
     queries: list[str] = field(default_factory=list)
     loaders: dict[Hashable, DataLoader] = field(default_factory=dict)
 
@@ -73,7 +78,7 @@ class HubContext:
         for listener in QUERY_LISTENERS:
             listener(self.request_id, query, params)
 
-    async def read(self, query: str, **params: Any) -> list[dict[str, Any]]:
+    async def read(self, query: str, /, **params: Any) -> list[dict[str, Any]]:
         """Run one read statement; records as dicts."""
         self.note(query, params)
 

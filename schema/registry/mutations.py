@@ -15,10 +15,11 @@ import strawberry
 from strawberry.types import Info
 from strawberry.utils.str_converters import to_camel_case
 
-from graph.ingest import IngestReport, ingest_async, prepare
+from graph.access import Principal
+from graph.ingest import IngestReport, ingest_async, prepare, retire_async
 from graph.registry import REGISTRIES, record_from_properties
 from graph.validation import RowError
-from graph.writes import fetch_cypher, retire_cypher
+from graph.writes import fetch_cypher
 from schema.core.errors import FieldError, api_error, field_error
 from schema.core.ids import decode_id
 from schema.core.node import NODE_TYPES, context, wrap
@@ -60,10 +61,18 @@ async def _fetch(tx: Any, registry: str, uids: list[str]) -> dict[str, dict[str,
     return {r["uid"]: r["props"] async for r in cursor}
 
 
-async def _ingest(tx: Any, registry: str, rows: list[dict[str, Any]], *, first_row: int
-                  ) -> tuple[IngestReport, list[dict[str, Any]]]:
+def principal_of(info: Info) -> Principal:
+    """The caller of a write; AccessPolicy has already refused anonymous writes."""
+    principal = context(info).principal
+    if principal is None:
+        raise api_error("Требуется токен доступа (Authorization: Bearer …).", "UNAUTHENTICATED")
+    return principal
+
+
+async def _ingest(tx: Any, registry: str, rows: list[dict[str, Any]], *, first_row: int,
+                  principal: Principal) -> tuple[IngestReport, list[dict[str, Any]]]:
     prepared = prepare(REGISTRIES[registry], rows, first_row=first_row)
-    report = await ingest_async(tx, prepared)
+    report = await ingest_async(tx, prepared, principal=principal, source="graphql")
     if not report.written:
         return report, []
     uids = [node.uid for _, node in prepared.valid]
@@ -105,16 +114,18 @@ def _not_found(global_id: str, index: int | None = None) -> FieldError:
 
 
 async def create(info: Info, registry: str, row: dict[str, Any]) -> Payload:
+    principal = principal_of(info)
     report, props = await context(info).write(
-        lambda tx: _ingest(tx, registry, [row], first_row=1))
+        lambda tx: _ingest(tx, registry, [row], first_row=1, principal=principal))
     return _single(registry, report, props)
 
 
 async def bulk_create(info: Info, registry: str, rows: list[dict[str, Any]]) -> BulkPayload:
     if len(rows) > MAX_BULK:
         raise api_error(f"не больше {MAX_BULK} записей за один вызов", "BAD_ARGUMENT")
+    principal = principal_of(info)
     report, props = await context(info).write(
-        lambda tx: _ingest(tx, registry, rows, first_row=0))
+        lambda tx: _ingest(tx, registry, rows, first_row=0, principal=principal))
     label = REGISTRIES[registry].label
     return BulkPayload(nodes=[wrap(label, p) for p in props], written=report.written,
                        created=report.created, updated=report.updated,
@@ -126,6 +137,7 @@ async def update(info: Info, registry: str, global_id: str, patch: dict[str, Any
     """Patch: read the stored record, merge, validate the whole model, upsert."""
     uid = _uid_of(registry, global_id)
     reg = REGISTRIES[registry]
+    principal = principal_of(info)
 
     async def work(tx: Any) -> Payload:
         current = (await _fetch(tx, registry, [uid])).get(uid)
@@ -135,35 +147,34 @@ async def update(info: Info, registry: str, global_id: str, patch: dict[str, Any
         record = record_from_properties(reg, current)
         record.update(patch)
         record = {k: v for k, v in record.items() if v is not None}
-        report, props = await _ingest(tx, registry, [record], first_row=1)
+        report, props = await _ingest(tx, registry, [record], first_row=1,
+                                      principal=principal)
         return _single(registry, report, props)
 
     return await context(info).write(work)
 
 
-async def retire(info: Info, registry: str, global_ids: list[str]) -> tuple[list, list]:
+async def retire(info: Info, registry: str, global_ids: list[str]
+                 ) -> tuple[list[dict[str, Any]], list[RowError]]:
+    """Retire all or nothing; the nodes after the write, or the errors per position."""
     uids = [_uid_of(registry, g) for g in global_ids]
     reg = REGISTRIES[registry]
-    now = dt.datetime.now(dt.UTC)
+    principal = principal_of(info)
 
-    async def work(tx: Any) -> tuple[list, list]:
-        cursor = await tx.run(retire_cypher(reg), uids=uids, now=now)
-        found = {r["uid"]: r["found"] async for r in cursor}
-        missing = [i for i, u in enumerate(uids) if not found.get(u)]
-        if missing:  # refuse the whole call: roll the transaction back
-            raise _Refused(missing)
-        return list((await _fetch(tx, registry, uids)).values()), []
+    async def work(tx: Any) -> tuple[list[dict[str, Any]], list[RowError]]:
+        report = await retire_async(tx, reg, uids, principal=principal, source="graphql")
+        if not report.written:
+            return [], [_with_global_id(e, global_ids) for e in report.errors]
+        found = await _fetch(tx, registry, uids)
+        return [found[u] for u in uids], []
 
-    try:
-        return await context(info).write(work)
-    except _Refused as refused:
-        return [], refused.indexes
+    return await context(info).write(work)
 
 
-class _Refused(Exception):
-    def __init__(self, indexes: list[int]) -> None:
-        super().__init__(indexes)
-        self.indexes = indexes
+def _with_global_id(err: RowError, global_ids: list[str]) -> RowError:
+    """Errors about the key name the ID the caller sent, not the internal natural key."""
+    value = global_ids[err.row] if err.field == "id" else err.value
+    return RowError(err.row, err.field, value, err.message)
 
 
 def _mutations(registry: str) -> dict[str, Any]:
@@ -184,19 +195,20 @@ def _mutations(registry: str) -> dict[str, Any]:
         return await update(info, registry, id, to_row(patch, patch=True))
 
     async def retire_one(info: Info, id: Any) -> Any:
-        props, missing = await retire(info, registry, [id])
-        if missing:
-            return Payload(node=None, status=None, changed_fields=[], errors=[_not_found(id)])
+        props, errors = await retire(info, registry, [id])
+        if errors:
+            return Payload(node=None, status=None, changed_fields=[],
+                           errors=[field_error(e, bulk=False) for e in errors])
         return Payload(node=wrap(model.LABEL, props[0]), status=WriteStatus.RETIRED,
                        changed_fields=["retiredAt"], errors=[])
 
     async def retire_many(info: Info, ids: Any) -> Any:
         if len(ids) > MAX_BULK:
             raise api_error(f"не больше {MAX_BULK} записей за один вызов", "BAD_ARGUMENT")
-        props, missing = await retire(info, registry, ids)
-        return BulkPayload(nodes=[wrap(model.LABEL, p) for p in props], written=not missing,
+        props, errors = await retire(info, registry, ids)
+        return BulkPayload(nodes=[wrap(model.LABEL, p) for p in props], written=not errors,
                            created=0, updated=len(props), unchanged=0,
-                           errors=[_not_found(ids[i], i) for i in missing])
+                           errors=[field_error(e, bulk=True) for e in errors])
 
     one = Annotated[input_cls, strawberry.argument(description="The record.")]
     many = Annotated[list[input_cls], strawberry.argument(

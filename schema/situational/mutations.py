@@ -19,7 +19,7 @@ from graph.writes import fetch_cypher
 from schema.core.errors import FieldError, field_error
 from schema.core.node import context, wrap
 from schema.registry.inputs import INPUTS, PATCHES, WRITABLE, input_type
-from schema.registry.mutations import _mutations
+from schema.registry.mutations import _mutations, principal_of
 from schema.situational import types as T
 
 ACTIVITY_WRITABLE: dict[str, tuple[type[m.Node], str]] = {
@@ -77,10 +77,12 @@ async def _write(info: Info, registry: str, key: dict[str, Any],
             1, "kpi", kpi, f"неизвестный показатель; допустимо: {', '.join(K.KPI_KEYS)}"),
             bulk=False)])
     reg = REGISTRIES[registry]
+    principal = principal_of(info)
 
     async def work(tx: Any) -> RoadmapPayload:
         try:
-            report = await update_roadmap_async(tx, registry, key, patch)
+            report = await update_roadmap_async(tx, registry, key, patch,
+                                                principal=principal, source="graphql")
         except RoadmapError as exc:
             return RoadmapPayload(errors=[field_error(RowError(1, "*", None, str(exc)),
                                                       bulk=False)])

@@ -12,7 +12,7 @@ from strawberry.types import Info
 from graph import enums as e
 from graph import kpi as K
 from graph.models import join_key
-from schema.core.node import Node, load_node, load_traversal, node_type, prop
+from schema.core.node import Node, load_node, load_nodes, load_traversal, node_type, prop
 from schema.registry.types import (  # noqa: F401 - names used in string annotations
     Competency,
     Municipality,
@@ -55,9 +55,7 @@ def _link(label: str, type_name: str, description: str, *keys: str) -> Any:
 
 def _links(label: str, type_name: str, description: str, key: str) -> Any:
     async def resolve(root: Any, info: Info) -> Any:
-        uids = root._p.get(key) or []
-        nodes = [await load_node(info, label, u) for u in uids]
-        return [n for n in nodes if n is not None]
+        return await load_nodes(info, label, list(root._p.get(key) or []))
 
     resolve.__annotations__ = {"root": Any, "info": Info, "return": f"list[{type_name}]"}
     return strawberry.field(resolver=resolve, description=description)

@@ -1,0 +1,1 @@
+"""The audit trail through GraphQL: `changes(filter…)`, admin and operator only."""

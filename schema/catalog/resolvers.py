@@ -1,0 +1,61 @@
+"""`catalog`: one Cypher statement per page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from graph import enums as e
+from graph.catalog import CATALOG_CYPHER, CATALOG_STATUSES
+from graph.search import fulltext_query
+from schema.catalog.types import CatalogCohort, CatalogPage, CatalogProgram, CatalogSite
+from schema.core.enums import ProgramFormat, ProgramType
+from schema.core.node import check_limit, context, native
+
+
+def _program(row: dict[str, Any]) -> CatalogProgram:
+    p = row["program"]
+    return CatalogProgram(
+        code=p["code"], name=p["name"], type=ProgramType(p["type"]), hours=p["hours"],
+        format=ProgramFormat(p.get("format") or e.ProgramFormat.FULL_TIME.value),
+        description=p.get("description"), developer=row["developer"],
+        competencies=sorted(row["competencies"]),
+        cohorts=[
+            CatalogCohort(
+                code=c["code"], starts_on=native(c["starts_on"]), ends_on=native(c["ends_on"]),
+                seats=c["seats"], seats_left=max(0, c["seats_left"]),
+                organization=c["organization"],
+                sites=[CatalogSite(**s) for s in c["sites"]],
+            )
+            for c in row["cohorts"]
+        ],
+    )
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Approved programs and where to enrol (public).")
+    async def catalog(
+        self, info: Info,
+        search: Annotated[str | None, strawberry.argument(
+            description="Words of the program name (Russian full-text).")] = None,
+        type: Annotated[ProgramType | None, strawberry.argument(
+            description="Only programs of this type.")] = None,
+        municipality: Annotated[str | None, strawberry.argument(
+            description="ОКТМО: only programs with a cohort at a site there.")] = None,
+        first: Annotated[int, strawberry.argument(description="Page size.")] = 20,
+        after: Annotated[str | None, strawberry.argument(
+            description="`endCursor` of the previous page.")] = None,
+    ) -> CatalogPage:
+        limit = check_limit(first)
+        query = fulltext_query(search) if search else None
+        rows = await context(info).read(
+            CATALOG_CYPHER, query=query, statuses=CATALOG_STATUSES,
+            type=type.value if type else None, municipality=municipality, after=after,
+            today=dt.date.today(), limit=limit + 1)
+        items = [_program(r) for r in rows[:limit]]
+        return CatalogPage(items=items, has_next_page=len(rows) > limit,
+                           end_cursor=items[-1].code if items else None)

@@ -1,0 +1,69 @@
+"""The derived STOCKS relationships follow every equipment write, and equal a full rebuild."""
+
+import datetime as dt
+import threading
+
+from graph.registry import REGISTRIES
+from graph.stock import backfill
+from graph.writes import retire_cypher
+from tests.factories import inn, seed_region, write
+
+SITE = f"{inn(1)}:M1"
+
+
+def _stock(driver):
+    records, _, _ = driver.execute_query(
+        "MATCH (s:Site)-[k:STOCKS]->(t:EquipmentType) "
+        "RETURN s.uid AS s, t.uid AS t, k.working AS w ORDER BY s, t")
+    return [(r["s"], r["t"], r["w"]) for r in records]
+
+
+def _eq(n, **extra):
+    row = {"organization": inn(1), "inventory_number": f"E-{n}", "type": "WELD-INV",
+           "site": "M1", "quantity": 1}
+    row.update(extra)
+    return row
+
+
+def test_stock_follows_writes_and_matches_rebuild(db):
+    seed_region(db)
+    write(db, "sites", [{"organization": inn(1), "code": "M2", "name": "Вторая площадка",
+                         "municipality": "22701000", "workplaces": 5}])
+    assert write(db, "equipment", [_eq(1, quantity=2), _eq(2, quantity=3),
+                                   _eq(3, quantity=5, status="BROKEN")]).ok
+    assert _stock(db) == [(SITE, "WELD-INV", 5)]
+    write(db, "equipment", [_eq(2, quantity=4)])
+    assert _stock(db) == [(SITE, "WELD-INV", 6)]
+    write(db, "equipment", [_eq(1, quantity=2, status="REPAIR"), _eq(3, quantity=5)])
+    assert _stock(db) == [(SITE, "WELD-INV", 9)]
+    # a new type and a new site: both the old and the new pair are refreshed
+    write(db, "equipment", [_eq(2, quantity=4, type="LATHE-CNC", site="M2")])
+    assert _stock(db) == [(SITE, "WELD-INV", 5), (f"{inn(1)}:M2", "LATHE-CNC", 4)]
+    with db.session() as s:
+        s.run(retire_cypher(REGISTRIES["equipment"]), uids=[f"{inn(1)}:E-3", "nope"],
+              now=dt.datetime.now(dt.UTC)).consume()
+    assert _stock(db) == [(f"{inn(1)}:M2", "LATHE-CNC", 4)]
+    incremental = _stock(db)
+    assert backfill(db, force=True) and _stock(db) == incremental
+
+
+def test_concurrent_writers_to_one_site_lose_nothing(db):
+    """Quantity updates create no relationship, so only the STOCKS lock orders the writers."""
+    seed_region(db)
+    assert write(db, "equipment", [_eq(100 * k + i) for k in (1, 2, 3) for i in range(8)]).ok
+    errors = []
+
+    def writer(k):
+        try:
+            for i in range(8):
+                assert write(db, "equipment", [_eq(100 * k + i, quantity=k + 1)]).ok
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in (1, 2, 3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert _stock(db) == [(SITE, "WELD-INV", 8 * (2 + 3 + 4))]
