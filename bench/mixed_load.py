@@ -32,7 +32,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import as_dict, closed_loop, figures, machine, save  # noqa: E402
+from bench.harness import as_dict, closed_loop, figures, machine, save
 
 WRITE = """mutation($i: EquipmentInput!) { createEquipment(input: $i) {
   status node { id uid } errors { field message } } }"""

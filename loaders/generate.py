@@ -480,6 +480,10 @@ def generate(out: Path, *, scale: str = "region", seed: int = 1, fmt: str = "jso
         counts.update(files.counts)
     for region in region_list(spec):
         data = generate_region(seed, spec, cat, region)
+        if scale == "demo":  # the demo region also has two years of activity and a roadmap
+            from loaders.demo_activities import demo_activities
+
+            data.update(demo_activities(data, seed=seed))
         target = out if spec.regions == 1 else out / f"r{region[0]}"
         with RegistryFiles(target, fmt) as files:
             for name, rows in data.items():

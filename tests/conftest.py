@@ -45,7 +45,7 @@ def wipe(driver: Driver, database: str) -> None:
     with driver.session(database=database) as session:
         session.run(
             "MATCH (n) WHERE NOT n:HubSchema "
-            "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+            "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 1000 ROWS"
         ).consume()
 
 

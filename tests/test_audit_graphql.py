@@ -36,7 +36,7 @@ def _changes(client: GraphQLClient, **filter_: object) -> list[dict]:
 
 
 def test_graphql_and_loader_writes_are_audited(api, tmp_path):
-    driver, url = api
+    _, url = api
     admin = GraphQLClient(url)
     operator_name = f"op52-{dt.datetime.now().timestamp()}"
     ledger.create_account(get_settings().ledger_url, operator_name, "operator", region="52")
@@ -95,7 +95,7 @@ def test_graphql_and_loader_writes_are_audited(api, tmp_path):
 
 
 def test_pages_newest_first_without_gaps(api):
-    driver, url = api
+    _, url = api
     admin = GraphQLClient(url)
     everything = admin.data(CHANGES, {"first": 100})["changes"]
     assert not everything["hasNextPage"]
@@ -124,7 +124,7 @@ def test_pages_newest_first_without_gaps(api):
     (None, {}, "UNAUTHENTICATED"),
 ])
 def test_only_admin_and_operator_read_the_trail(api, role, kwargs, code):
-    driver, url = api
+    _, url = api
     client = GraphQLClient(url, token=token_for(role, **kwargs) if role else None)
     body = client.execute(CHANGES, {})
     assert body["data"] is None

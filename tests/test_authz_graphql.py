@@ -133,12 +133,12 @@ def calls(registry: str, org: str) -> list[tuple[str, str, dict[str, Any]]]:
     return [
         ("create", f"mutation($input: {t}Input!) {{ create{t}(input: $input) {{{out}}} }}",
          {"input": new_row(registry, org)}),
-        ("bulkCreate", f"mutation($input: [{t}Input!]!) {{ bulkCreate{t}(input: $input) "
-         "{ written errors { field message } } }",
+        ("bulkCreate", (f"mutation($input: [{t}Input!]!) {{ bulkCreate{t}(input: $input) "
+                        "{ written errors { field message } } }"),
          {"input": [new_row(registry, org)] if registry == "organizations"
           else [new_row(registry, org), new_row(registry, org)]}),
-        ("update", f"mutation($id: ID!, $patch: {t}Patch!) {{ update{t}(id: $id, "
-         f"patch: $patch) {{{out}}} }}", {"id": encode_id(t, upd(org)), "patch": patch}),
+        ("update", (f"mutation($id: ID!, $patch: {t}Patch!) {{ update{t}(id: $id, "
+                    f"patch: $patch) {{{out}}} }}"), {"id": encode_id(t, upd(org)), "patch": patch}),
         ("retire", f"mutation($id: ID!) {{ retire{t}(id: $id) {{{out}}} }}",
          {"id": encode_id(t, ret(org))}),
     ]
@@ -206,8 +206,8 @@ def test_registry_mutation_matrix(world, role):
     assert allowed == 24 * len(ALLOWED[role])
 
 
-PLAN = ('mutation { saveNetworkPlan(program: "PA-UPD", cohortSize: 5, homeOrganization: "%s") '
-        '{ plan { uid } errors { field message } } }' % A)
+PLAN = ('mutation { saveNetworkPlan(program: "PA-UPD", cohortSize: 5, homeOrganization: "'
+        + A + '") { plan { uid } errors { field message } } }')
 ROADMAP = ('mutation { setControlPoint(region: "52", activity: 6, dueOn: "2020-03-31", '
            'doneOn: "2020-03-01") { controlPoint { doneOn } errors { field message } } }')
 
@@ -260,3 +260,25 @@ def test_hub_load_as_account_follows_the_same_rules(db, tmp_path, capsys):
     assert [(r["actor"], r["source"], r["op"]) for r in change] == [
         (name, "load:own.csv", "create")]
     assert main(["load", "sites", str(other), "--as", "no-such-account"]) == 2
+
+
+def test_anonymous_reads_only_the_public_catalogue(db, settings):
+    seed_region(db)
+    catalog = "{ catalog { items { code } } }"
+    with live_server(settings) as url:
+        anonymous = GraphQLClient(url, token=None)
+        assert anonymous.data(catalog) == {"catalog": {"items": []}}
+        for query in ("{ organizations { totalCount } }",
+                      '{ node(id: "T3JnYW5pemF0aW9uOjE=") { id } }',
+                      "{ ...F } fragment F on Query { sites { totalCount } }",
+                      "{ catalog { items { code } } organizations { totalCount } }"):
+            body = anonymous.execute(query)
+            assert body["data"] is None, query
+            assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", query
+        bad = GraphQLClient(url, token="not-a-token").execute(catalog)
+        assert bad["data"] is None and "Токен недействителен" in bad["errors"][0]["message"]
+    with live_server(settings.model_copy(update={"anonymous_catalog": False})) as url:
+        body = GraphQLClient(url, token=None).execute(catalog)
+        assert body["data"] is None
+        assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        assert GraphQLClient(url, token=token_for("viewer")).data(catalog)

@@ -8,9 +8,9 @@ import datetime as dt
 from typing import Any
 
 import httpx
-import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings as hyp_settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 from schemathesis.graphql import nodes
 
@@ -46,6 +46,23 @@ def problems(response: Any) -> list[str]:
     return out
 
 
+def fuzz(client: httpx.Client, operation: Any, found: list[str]) -> int:
+    """Run the generated examples of one root field; problems go to `found`."""
+    calls = 0
+
+    @hyp_settings(max_examples=EXAMPLES_PER_FIELD, deadline=None, database=None,
+                  derandomize=True, suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy())
+    def run(case: Any) -> None:
+        nonlocal calls
+        response = client.post("/graphql", json={"query": case.body})
+        calls += 1
+        found.extend(f"{operation.label}: {p} ← {case.body[:300]!r}" for p in problems(response))
+
+    run()
+    return calls
+
+
 def test_fuzz_every_root_field(db, settings):
     seed_region(db)
     fuzz_schema = schemathesis.graphql.from_file(str(hub_schema))
@@ -57,17 +74,6 @@ def test_fuzz_every_root_field(db, settings):
         client = httpx.Client(base_url=url, timeout=30,
                               headers={"Authorization": f"Bearer {admin_token()}"})
         for operation in operations:
-
-            @hyp_settings(max_examples=EXAMPLES_PER_FIELD, deadline=None, database=None,
-                          derandomize=True, suppress_health_check=list(HealthCheck))
-            @given(case=operation.as_strategy())
-            def run(case: Any) -> None:
-                nonlocal calls
-                response = client.post("/graphql", json={"query": case.body})
-                calls += 1
-                found.extend(f"{operation.label}: {p} ← {case.body[:300]!r}"
-                             for p in problems(response))
-
-            run()
+            calls += fuzz(client, operation, found)
     assert calls >= len(operations)
     assert not found, "\n".join(found[:20])

@@ -10,7 +10,7 @@ import httpx
 from graph.migrations import SCHEMA_VERSION
 from hub.serve import SCHEMA_FILE, schema_sdl
 from tests.factories import seed_region
-from tests.graphql_client import GraphQLClient, free_port, live_server
+from tests.graphql_client import admin_token, GraphQLClient, free_port, live_server
 
 
 def test_health_and_readiness(db, settings):
@@ -50,7 +50,8 @@ def test_unexpected_errors_are_masked_with_a_request_id(db, settings, caplog):
     db.execute_query("MATCH (o:Organization) SET o.kind = 'SECRET_BROKEN_VALUE'")
     with live_server(settings) as url:
         response = httpx.post(f"{url}/graphql",
-                              json={"query": "{ organizations { nodes { name kind } } }"})
+                              json={"query": "{ organizations { nodes { name kind } } }"},
+                              headers={"Authorization": f"Bearer {admin_token()}"})
     body = response.json()
     error = body["errors"][0]
     request_id = error["extensions"]["requestId"]

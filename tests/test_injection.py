@@ -152,8 +152,8 @@ def test_injection_in_search_finds_nothing_and_keeps_everything(api):
             assert body["data"]["equipment"]["totalCount"] == 0
             assert body["data"]["organizations"]["totalCount"] in (0, 3)
     # the filters still work after all that
-    assert client.data('{ equipment(filter: {organization: ["%s"]}) { totalCount } }'
-                       % inn(1))["equipment"]["totalCount"] == 2
+    assert client.data("query($o: String!) { equipment(filter: {organization: [$o]}) "
+                       "{ totalCount } }", {"o": inn(1)})["equipment"]["totalCount"] == 2
     assert fingerprint(driver) == before
 
 

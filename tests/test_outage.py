@@ -26,8 +26,8 @@ from tests.factories import inn, seed_region
 from tests.graphql_client import GraphQLClient, free_port, live_server
 
 READ = "{ organizations { totalCount } }"
-WRITE = ('mutation { createSite(input: {organization: "%s", code: "OUT", name: "Площадка", '
-         'municipality: "22721000", workplaces: 1}) { status } }' % inn(2))
+WRITE = ('mutation { createSite(input: {organization: "' + inn(2) + '", code: "OUT", '
+         'name: "Площадка", municipality: "22721000", workplaces: 1}) { status } }')
 BULK = ("mutation($items: [EquipmentInput!]!) { bulkCreateEquipment(input: $items) "
         "{ written created errors { message } } }")
 ITEMS = [{"organization": inn(1 + i % 2), "inventoryNumber": f"B-{i}", "type": "WELD-INV",

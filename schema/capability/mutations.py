@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
+from graph import audit
 from graph import planning as pl
 from schema.capability.resolvers import plan_view
 from schema.capability.types import NetworkPlan, NetworkPlanStatus
@@ -27,12 +28,10 @@ def _refused(field: str, value: Any, exc: Exception) -> NetworkPlanPayload:
         message=str(exc))])
 
 
-def _denied(info: Info) -> NetworkPlanPayload | None:
-    principal = getattr(context(info), "principal", None)
-    if principal is not None and not principal.can_plan:
-        return _refused("*", principal.name, PermissionError(
-            f"роль «{principal.role}» не даёт права сохранять сетевые планы"))
-    return None
+def _actor(info: Info) -> str:
+    """Who writes (AccessPolicy has already checked the role may plan)."""
+    principal = context(info).principal
+    return principal.name if principal else "system"
 
 
 @strawberry.type
@@ -51,14 +50,18 @@ class Mutation:
         start: Annotated[dt.date | None, strawberry.argument(description="Term start.")] = None,
         end: Annotated[dt.date | None, strawberry.argument(description="Term end.")] = None,
     ) -> NetworkPlanPayload:
-        if (denied := _denied(info)) is not None:
-            return denied
+        actor = _actor(info)
 
         async def work(tx: Any) -> tuple[pl.NetworkPlan, list[pl.AgreementDraft]]:
+            now = dt.datetime.now(dt.UTC)
             plan, drafts = await pl.plan_network_program_async(
                 pl.tx_reader(tx), program, home_organization, cohort_size, max_partners,
                 start, end)
-            await pl.save_plan_async(tx, plan)
+            uid = await pl.save_plan_async(tx, plan, now)
+            await audit.record_async(tx, "NetworkPlan", [{
+                "uid": uid, "op": "save", "fields": ["assignments"],
+                "after": {"modules": len(plan.assignments), "unplaced": len(plan.unplaced)},
+            }], actor, "graphql", now)
             return plan, drafts
 
         try:
@@ -73,11 +76,14 @@ class Mutation:
         uid: Annotated[str, strawberry.argument(description="Plan key.")],
         status: Annotated[NetworkPlanStatus, strawberry.argument(description="New status.")],
     ) -> NetworkPlanPayload:
-        if (denied := _denied(info)) is not None:
-            return denied
+        actor = _actor(info)
 
         async def work(tx: Any) -> tuple[pl.NetworkPlan, list[pl.AgreementDraft]]:
+            now = dt.datetime.now(dt.UTC)
             await pl.set_plan_status_async(tx, uid, status.value)
+            await audit.record_async(tx, "NetworkPlan", [{
+                "uid": uid, "op": "update", "fields": ["status"],
+                "after": {"status": status.value}}], actor, "graphql", now)
             return await pl.load_plan_with_agreements_async(pl.tx_reader(tx), uid)
 
         try:

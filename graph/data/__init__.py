@@ -1,0 +1,1 @@
+"""Data files of the graph domain (the ЦОПП roadmap template)."""
