@@ -1,4 +1,5 @@
-"""Closed-loop load at a fixed concurrency for a fixed time, and the figures it yields."""
+"""Closed-loop load at a fixed concurrency for a fixed time, and the figures it yields; the
+served hub as a subprocess (its peak memory readable), statement capture and the floor replay."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import asyncio
 import json
 import os
 import platform
+import socket
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
@@ -52,8 +56,9 @@ async def closed_loop(request: Callable[[int], Awaitable[None]], *, concurrency:
                       seconds: float, warmup: float) -> Figures:
     """`concurrency` workers each send the next request as soon as the previous one answers.
 
-    `request(i)` raises on any error; only requests started after the warm-up are counted.
-    Bounded in time: the loop stops by itself.
+    `request(i)` raises on any error. Counted: requests that end inside the measured window
+    (after the warm-up, before the end), so that a request slower than the warm-up still
+    counts. No request starts after the end; the ones in flight are awaited, not counted.
     """
     latencies: list[float] = []
     errors: list[str] = []
@@ -73,14 +78,95 @@ async def closed_loop(request: Callable[[int], Awaitable[None]], *, concurrency:
             try:
                 await request(i)
             except Exception as exc:  # noqa: BLE001 - counted and sampled
-                if began >= measure_from:
+                if measure_from <= time.perf_counter() <= stop_at:
                     errors.append(f"{type(exc).__name__}: {exc}"[:300])
                 continue
-            if began >= measure_from:
-                latencies.append(time.perf_counter() - began)
+            ended = time.perf_counter()
+            if measure_from <= ended <= stop_at:
+                latencies.append(ended - began)
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return figures(latencies, errors, seconds)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(port: int, env: dict[str, str]) -> subprocess.Popen:
+    """`hub serve` in a subprocess, once /readyz answers 200."""
+    import httpx
+
+    hub = Path(sys.executable).with_name("hub")
+    proc = subprocess.Popen([str(hub), "serve", "--port", str(port), "--log-level", "warning"],
+                            env=env, stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError("hub serve exited")
+        time.sleep(0.3)
+    proc.terminate()
+    raise RuntimeError("hub serve did not become ready")
+
+
+async def post(client: Any, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    """One GraphQL request; raises on HTTP or GraphQL errors."""
+    response = await client.post("/graphql", json={"query": query, "variables": variables})
+    if response.status_code != 200:
+        raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
+    body = response.json()
+    if body.get("errors"):
+        raise RuntimeError(str(body["errors"])[:300])
+    return body["data"]
+
+
+Statement = tuple[str, dict[str, Any]]
+
+
+async def capture(driver: Any, database: str, query: str, variables: dict[str, Any]
+                  ) -> tuple[dict[str, Any], list[Statement]]:
+    """Run one GraphQL request in-process as an admin; its data and the (query, params) pairs
+    it ran, in the order it ran them (schema.core.context.QUERY_LISTENERS)."""
+    from graph.access import SYSTEM
+    from schema.api import schema
+    from schema.core.context import QUERY_LISTENERS, HubContext
+
+    ctx = HubContext(driver=driver, database=database)
+    ctx.principal = SYSTEM
+    seen: list[Statement] = []
+
+    def listener(request_id: str, q: str, params: dict[str, Any]) -> None:
+        if request_id == ctx.request_id:
+            seen.append((q, params))
+
+    QUERY_LISTENERS.append(listener)
+    try:
+        result = await schema.execute(query, variable_values=variables, context_value=ctx)
+    finally:
+        QUERY_LISTENERS.remove(listener)
+    if result.errors:
+        raise RuntimeError(f"GraphQL error: {result.errors[0]}")
+    return result.data, seen
+
+
+async def replay(driver: Any, database: str, statements: list[Statement]) -> None:
+    """The floor: the same statements through the bare async driver, in order, each in a read
+    transaction of one session (as the hub runs them), every record fetched."""
+    async with driver.session(database=database) as session:
+        for q, params in statements:
+            async def work(tx: Any, q: str = q, params: dict[str, Any] = params) -> None:
+                result = await tx.run(q, params)
+                async for _ in result:
+                    pass
+
+            await session.execute_read(work)
 
 
 def median_of(values: list[float]) -> float:
@@ -99,9 +185,10 @@ def peak_rss_mb(pid: int) -> float | None:
 
 
 def machine() -> dict[str, Any]:
+    from importlib.metadata import version
+
     import neo4j
     import strawberry  # noqa: F401
-    from importlib.metadata import version
 
     return {
         "cpus": os.cpu_count(), "python": platform.python_version(),
@@ -119,19 +206,20 @@ def _has_rust_ext() -> bool:
         return False
 
 
-def save(run: dict[str, Any]) -> Path:
+def save(run: dict[str, Any], name: str | None = None) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    path = RESULTS / f"{stamp}-{run.get('scale', 'x')}.json"
+    path = RESULTS / f"{stamp}-{name or run.get('scale', 'x')}.json"
     path.write_text(json.dumps(run, ensure_ascii=False, indent=2, default=str))
     return path
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    cols = ["workload", "target", "throughput", "p50_ms", "p95_ms", "p99_ms", "errors", "ratio"]
-    lines = ["  ".join(f"{c:>12}" for c in cols)]
+    cols = ["workload", "target", "requests", "throughput", "p50_ms", "p95_ms", "p99_ms",
+            "errors", "ratio"]
+    lines = ["  ".join(f"{c:>10}" for c in cols)]
     for row in rows:
-        lines.append("  ".join(f"{str(row.get(c, '')):>12}" for c in cols))
+        lines.append("  ".join(f"{row.get(c, '')!s:>10}" for c in cols))
     return "\n".join(lines)
 
 

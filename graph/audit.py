@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from typing import Any
 
 AUDIT_CYPHER = """
@@ -37,14 +37,15 @@ def audit_params(label: str, changes: Sequence[dict[str, Any]], actor: str, sour
     }
 
 
-def record(tx: Any, label: str, changes: Sequence[dict[str, Any]], actor: str, source: str,
-           at: dt.datetime) -> None:
+def record_plan(label: str, changes: Sequence[dict[str, Any]], actor: str, source: str,
+                at: dt.datetime) -> Generator[tuple[str, dict[str, Any]], list[Any], None]:
     if changes:
-        tx.run(AUDIT_CYPHER, audit_params(label, changes, actor, source, at)).consume()
+        yield AUDIT_CYPHER, audit_params(label, changes, actor, source, at)
 
 
 async def record_async(tx: Any, label: str, changes: Sequence[dict[str, Any]], actor: str,
                        source: str, at: dt.datetime) -> None:
+    """For writes outside graph.ingest (network plans)."""
     if changes:
         cursor = await tx.run(AUDIT_CYPHER, audit_params(label, changes, actor, source, at))
         await cursor.consume()

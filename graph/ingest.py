@@ -17,13 +17,14 @@ from graph.access import ACCESS_CYPHER, SYSTEM, Principal, access_lookups, write
 from graph.registry import Registry, record_from_properties
 from graph.validation import RowError, validate_rows
 from graph.writes import (
+    Plan,
     WriteResult,
-    check_references,
-    check_references_async,
     fetch_cypher,
-    retire_cypher,
-    upsert,
-    upsert_async,
+    references_plan,
+    retire_plan,
+    run_plan,
+    run_plan_async,
+    upsert_plan,
 )
 
 
@@ -90,8 +91,26 @@ def _record(report: IngestReport, result: WriteResult) -> IngestReport:
     return report
 
 
-def _needs_lookup(principal: Principal) -> bool:
-    return principal.role in ("operator", "registrar")
+def _denials_plan(principal: Principal, registry: Registry,
+                  rows: Sequence[tuple[int, m.Node]]) -> Plan:
+    lookup = None
+    if principal.role in ("operator", "registrar") and rows:
+        [lookup] = yield ACCESS_CYPHER, access_lookups(registry.name, [n for _, n in rows])
+    return write_denials(principal, registry.name, rows, lookup)
+
+
+def ingest_plan(prepared: Prepared, *, partial: bool, dry_run: bool, now: dt.datetime | None,
+                principal: Principal, source: str) -> Plan:
+    registry = prepared.registry
+    now = now or dt.datetime.now(dt.UTC)
+    denied = yield from _denials_plan(principal, registry, prepared.valid)
+    ref_errors = yield from references_plan(registry, prepared.valid)
+    report, nodes = _decide(prepared, denied + ref_errors, partial, dry_run)
+    if nodes is None:
+        return report
+    result = yield from upsert_plan(registry, nodes, now)
+    yield from audit.record_plan(registry.label, result.changes, principal.name, source, now)
+    return _record(report, result)
 
 
 def ingest(tx: Any, prepared: Prepared, *, partial: bool = False, dry_run: bool = False,
@@ -101,53 +120,27 @@ def ingest(tx: Any, prepared: Prepared, *, partial: bool = False, dry_run: bool 
 
     The principal's rights are checked and every change is audited in this same transaction.
     """
-    registry = prepared.registry
-    now = now or dt.datetime.now(dt.UTC)
-    lookup = None
-    if _needs_lookup(principal) and prepared.valid:
-        nodes = [node for _, node in prepared.valid]
-        lookup = tx.run(ACCESS_CYPHER, access_lookups(registry.name, nodes)).single()
-    denied = write_denials(principal, registry.name, prepared.valid, lookup)
-    ref_errors = check_references(tx, registry, prepared.valid)
-    report, nodes = _decide(prepared, denied + ref_errors, partial, dry_run)
-    if nodes is None:
-        return report
-    result = upsert(tx, registry, nodes, now)
-    audit.record(tx, registry.label, result.changes, principal.name, source, now)
-    return _record(report, result)
+    return run_plan(tx, ingest_plan(prepared, partial=partial, dry_run=dry_run, now=now,
+                                    principal=principal, source=source))
 
 
 async def ingest_async(tx: Any, prepared: Prepared, *, partial: bool = False,
                        dry_run: bool = False, now: dt.datetime | None = None,
                        principal: Principal = SYSTEM, source: str = "api") -> IngestReport:
-    registry = prepared.registry
-    now = now or dt.datetime.now(dt.UTC)
-    lookup = None
-    if _needs_lookup(principal) and prepared.valid:
-        nodes = [node for _, node in prepared.valid]
-        cursor = await tx.run(ACCESS_CYPHER, access_lookups(registry.name, nodes))
-        lookup = await cursor.single()
-    denied = write_denials(principal, registry.name, prepared.valid, lookup)
-    ref_errors = await check_references_async(tx, registry, prepared.valid)
-    report, nodes = _decide(prepared, denied + ref_errors, partial, dry_run)
-    if nodes is None:
-        return report
-    result = await upsert_async(tx, registry, nodes, now)
-    await audit.record_async(tx, registry.label, result.changes, principal.name, source, now)
-    return _record(report, result)
+    return await run_plan_async(tx, ingest_plan(prepared, partial=partial, dry_run=dry_run,
+                                                now=now, principal=principal, source=source))
 
 
-async def retire_async(tx: Any, registry: Registry, uids: Sequence[str], *,
-                       principal: Principal = SYSTEM, source: str = "api",
-                       now: dt.datetime | None = None) -> IngestReport:
-    """Retire nodes by natural key: all or nothing, rights checked, audited in this transaction.
+def retire_plan_checked(registry: Registry, uids: Sequence[str], *, principal: Principal,
+                        source: str, now: dt.datetime | None) -> Plan:
+    """Retire by natural key: all or nothing, rights checked, audited in this transaction.
 
     Errors are reported per position in `uids` (0-based, like bulk mutation items).
     """
     now = now or dt.datetime.now(dt.UTC)
     report = IngestReport(registry.name, read=len(uids))
-    cursor = await tx.run(fetch_cypher(registry), uids=list(uids))
-    stored = {r["uid"]: r["props"] async for r in cursor}
+    records = yield fetch_cypher(registry), {"uids": list(uids)}
+    stored = {r["uid"]: r["props"] for r in records}
     rows: list[tuple[int, m.Node]] = []
     for i, uid in enumerate(uids):
         if uid not in stored:
@@ -155,24 +148,25 @@ async def retire_async(tx: Any, registry: Registry, uids: Sequence[str], *,
             continue
         rows.append((i, registry.model.model_validate(
             record_from_properties(registry, stored[uid]))))
-    lookup = None
-    if _needs_lookup(principal) and rows:
-        cursor = await tx.run(ACCESS_CYPHER, access_lookups(registry.name, [n for _, n in rows]))
-        lookup = await cursor.single()
-    report.errors.extend(write_denials(principal, registry.name, rows, lookup))
+    report.errors.extend((yield from _denials_plan(principal, registry, rows)))
     report.errors.sort(key=lambda e: e.row)
     report.rejected = len({e.row for e in report.errors})
     if report.errors:
         return report
-    cursor = await tx.run(retire_cypher(registry), uids=list(uids), now=now)
-    await cursor.consume()
+    retired = yield from retire_plan(registry, uids, now)
     changes = [{"uid": uid, "op": "retire", "fields": ["retiredAt"],
-                "before": {"retiredAt": stored[uid].get("retiredAt")}, "after": {"retiredAt": now}}
-               for uid in uids if stored[uid].get("retiredAt") is None]
-    await audit.record_async(tx, registry.label, changes, principal.name, source, now)
+                "before": {"retiredAt": None}, "after": {"retiredAt": now}} for uid in retired]
+    yield from audit.record_plan(registry.label, changes, principal.name, source, now)
     report.valid = len(rows)
     report.updated = len(changes)
     report.unchanged = len(rows) - len(changes)
     report.written = True
     report.changes = changes
     return report
+
+
+async def retire_async(tx: Any, registry: Registry, uids: Sequence[str], *,
+                       principal: Principal = SYSTEM, source: str = "api",
+                       now: dt.datetime | None = None) -> IngestReport:
+    return await run_plan_async(tx, retire_plan_checked(registry, uids, principal=principal,
+                                                        source=source, now=now))

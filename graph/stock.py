@@ -4,9 +4,9 @@
 no `retiredAt`; pairs with nothing working have no STOCKS relationship. Capability matching
 and planning read it instead of summing every equipment item on each request.
 
-It is kept in step by the equipment writes themselves, in the same statement
-(graph/writes.py appends `upsert_tail` / `retire_tail` to the equipment upsert and retire
-Cypher), and rebuilt by `backfill` (run by `hub migrate` once per graph). The refresh locks
+It is kept in step by the equipment writes themselves, in the same transaction
+(graph/writes.py runs REFRESH_CYPHER for the pairs an upsert or retire touched), and rebuilt
+by `backfill` (run by `hub migrate` once per graph). The refresh locks
 the pair's STOCKS relationship before it sums, so concurrent writers to one site serialise
 and the last one sums what both committed.
 """
@@ -17,67 +17,48 @@ from typing import Any
 
 REGISTRY = "equipment"
 
-# Given `out`: a list of maps whose `pairs` hold [site uid, type uid] pairs to refresh.
-_REFRESH = """
-CALL (out) {
-  UNWIND out AS o
-  UNWIND o.pairs AS pair
-  WITH DISTINCT pair WHERE pair[0] IS NOT NULL AND pair[1] IS NOT NULL
-  WITH pair[0] AS siteUid, collect(pair[1]) AS types ORDER BY siteUid
-  MATCH (s:Site {uid: siteUid})
-  CALL (s, types) {
-    UNWIND types AS type
-    MATCH (t:EquipmentType {uid: type})
-    MERGE (s)-[k:STOCKS]->(t)
-    SET k.working = -1
-  }
-  CALL (s, types) {
-    // filter the site's own items: a predicate inside the pattern lets the planner seek
-    // Equipment by type across the whole region instead
-    UNWIND [(s)-[:HAS_EQUIPMENT]->(e:Equipment) | e] AS e
-    WITH e WHERE e.type IN types AND e.status = 'WORKING' AND e.retiredAt IS NULL
-    WITH e.type AS type, sum(e.quantity) AS working
-    RETURN collect([type, working]) AS sums
-  }
-  CALL (s, types, sums) {
-    MATCH (s)-[k:STOCKS]->(t:EquipmentType) WHERE t.uid IN types
-    WITH k, head([x IN sums WHERE x[0] = t.uid | x[1]]) AS working
-    CALL (k, working) { WITH * WHERE working IS NULL OR working <= 0 DELETE k }
-    CALL (k, working) { WITH * WHERE working > 0 SET k.working = working }
-  }
+# Given $pairs: [site uid, type uid] pairs whose working quantity may have changed.
+REFRESH_CYPHER = """
+UNWIND $pairs AS pair
+WITH DISTINCT pair WHERE pair[0] IS NOT NULL AND pair[1] IS NOT NULL
+WITH pair[0] AS siteUid, collect(pair[1]) AS types ORDER BY siteUid
+MATCH (s:Site {uid: siteUid})
+CALL (s, types) {
+  UNWIND types AS type
+  MATCH (t:EquipmentType {uid: type})
+  MERGE (s)-[k:STOCKS]->(t)
+  SET k.working = -1
+}
+CALL (s, types) {
+  // filter the site's own items: a predicate inside the pattern lets the planner seek
+  // Equipment by type across the whole region instead
+  UNWIND [(s)-[:HAS_EQUIPMENT]->(e:Equipment) | e] AS e
+  WITH e WHERE e.type IN types AND e.status = 'WORKING' AND e.retiredAt IS NULL
+  WITH e.type AS type, sum(e.quantity) AS working
+  RETURN collect([type, working]) AS sums
+}
+CALL (s, types, sums) {
+  MATCH (s)-[k:STOCKS]->(t:EquipmentType) WHERE t.uid IN types
+  WITH k, head([x IN sums WHERE x[0] = t.uid | x[1]]) AS working
+  CALL (k, working) { WITH * WHERE working IS NULL OR working <= 0 DELETE k }
+  CALL (k, working) { WITH * WHERE working > 0 SET k.working = working }
 }
 """
 
 
-def upsert_tail(registry_name: str) -> str:
-    """The end of the registry's upsert statement (after `created, changed, before`)."""
+def pairs_after_upsert(registry_name: str, props: list[dict[str, Any]]) -> list[list[str]]:
+    """(site, type) pairs to refresh after equipment writes: where each item is now and,
+    when its site or type changed (`_before` holds changed fields' old values), where it was."""
     if registry_name != REGISTRY:
-        return ""
-    return """
-WITH collect({uid: row.uid, created: created, changed: changed,
-              before: [k IN changed | before[k]],
-              pairs: CASE WHEN created OR size(changed) > 0 THEN
-                       [[row.props.organization + ':' + row.props.site, row.props.type],
-                        [before.organization + ':' + before.site, before.type]]
-                     ELSE [] END}) AS out
-""" + _REFRESH + """
-UNWIND out AS o
-RETURN o.uid AS uid, o.created AS created, o.changed AS changed, o.before AS before
-"""
-
-
-def retire_tail(label: str) -> str:
-    """The end of the retire statement for `label` (after `u` and `n`)."""
-    if label != "Equipment":
-        return ""
-    return """
-WITH collect({uid: u, found: n IS NOT NULL,
-              pairs: CASE WHEN n IS NULL THEN []
-                          ELSE [[n.organization + ':' + n.site, n.type]] END}) AS out
-""" + _REFRESH + """
-UNWIND out AS o
-RETURN o.uid AS uid, o.found AS found
-"""
+        return []
+    pairs = set()
+    for p in props:
+        pairs.add((f"{p['organization']}:{p['site']}", p["type"]))
+        before = p.get("_before") or {}
+        if before.keys() & {"organization", "site", "type"}:
+            org = before.get("organization", p["organization"])
+            pairs.add((f"{org}:{before.get('site', p['site'])}", before.get("type", p["type"])))
+    return [list(pair) for pair in sorted(pairs)]
 
 
 BACKFILL_CYPHER = """

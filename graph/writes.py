@@ -1,23 +1,46 @@
 """Idempotent writes: MERGE on natural keys, batched with UNWIND, safe to retry.
 
-Every function takes a transaction (sync or async `ManagedTransaction`-like object with
-`run`) so callers choose the transaction boundary; nothing here commits by itself.
+Each write is a *plan*: a generator that yields `(cypher, params)` and is sent back the
+statement's records, so one piece of logic serves sync and async transactions (`run_plan`,
+`run_plan_async`). Nothing here commits: callers choose the transaction boundary.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from graph import models as m
-from graph import stock  # derived STOCKS kept in step with equipment writes
-from graph.registry import REGISTRIES, Link, Registry, referenced_uids, write_row
+from graph import stock
+from graph.registry import REGISTRIES, Registry, referenced_uids, write_row
 from graph.validation import RowError
 
 BATCH_SIZE = 2000
+
+Plan = Generator[tuple[str, dict[str, Any]], list[Any], Any]
+
+
+def run_plan(tx: Any, plan: Plan) -> Any:
+    """Drive a plan in a sync transaction; its return value."""
+    try:
+        query, params = next(plan)
+        while True:
+            query, params = plan.send(list(tx.run(query, params)))
+    except StopIteration as stop:
+        return stop.value
+
+
+async def run_plan_async(tx: Any, plan: Plan) -> Any:
+    try:
+        query, params = next(plan)
+        while True:
+            cursor = await tx.run(query, params)
+            query, params = plan.send([r async for r in cursor])
+    except StopIteration as stop:
+        return stop.value
 
 
 @dataclass
@@ -27,105 +50,126 @@ class WriteResult:
     unchanged: int = 0
     changes: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, other: WriteResult) -> None:
-        self.created += other.created
-        self.updated += other.updated
-        self.unchanged += other.unchanged
-        self.changes.extend(other.changes)
-
-
-def _link_cypher(i: int, link: Link) -> str:
-    stale = link.pattern("n", "r", "t")
-    fresh = "(n)-[r:{rel}]->(t)" if link.outgoing else "(n)<-[r:{rel}]-(t)"
-    fresh = fresh.format(rel=link.rel)
-    set_props = "\n    SET r = x.props" if link.with_props else ""
-    return f"""
-  CALL (n, row, created) {{
-    WITH * WHERE NOT created
-    MATCH {stale}
-    WHERE NOT t.uid IN [x IN row.l{i} | x.uid]
-    DELETE r
-  }}
-  CALL (n, row) {{
-    UNWIND row.l{i} AS x
-    MATCH (t:{link.target} {{uid: x.uid}})
-    MERGE {fresh}{set_props}
-  }}"""
-
 
 @lru_cache
-def upsert_cypher(registry_name: str) -> str:
-    registry = REGISTRIES[registry_name]
-    links = "".join(_link_cypher(i, link) for i, link in enumerate(registry.links))
-    if links:
-        links = "\n  WITH n, row, created" + links
-    returns = stock.upsert_tail(registry_name) or """
-RETURN row.uid AS uid, created, changed,
-       [k IN changed | before[k]] AS before
-"""
+def node_cypher(label: str) -> str:
+    """MERGE the nodes; set properties only where something changed; report the diff."""
     return f"""
 UNWIND $rows AS row
-MERGE (n:{registry.label} {{uid: row.uid}})
+MERGE (n:{label} {{uid: row.uid}})
 WITH n, row, n.createdAt IS NULL AS created, properties(n) AS before
 WITH n, row, created, before,
      [k IN keys(row.props)
       WHERE NOT coalesce(before[k] = row.props[k], before[k] IS NULL AND row.props[k] IS NULL)
      ] AS changed
-CALL (n, row, created, changed) {{
-  WITH * WHERE created OR size(changed) > 0
-  SET n += row.props,
-      n.createdAt = coalesce(n.createdAt, $now),
-      n.updatedAt = $now{links}
-}}{returns}"""
+FOREACH (_ IN CASE WHEN created OR size(changed) > 0 THEN [1] ELSE [] END |
+  SET n += row.props, n.createdAt = coalesce(n.createdAt, $now), n.updatedAt = $now)
+// one record: the rows not listed here were created
+RETURN collect(CASE WHEN NOT created AND size(changed) = 0 THEN row.uid END) AS unchanged,
+       collect(CASE WHEN NOT created AND size(changed) > 0
+               THEN {{uid: row.uid, changed: changed, before: [k IN changed | before[k]]}} END)
+       AS updated
+"""
 
 
-def _chunks(seq: Sequence[Any], size: int) -> list[Sequence[Any]]:
-    return [seq[i : i + size] for i in range(0, len(seq), size)] or []
+def _fresh(registry: Registry, i: int) -> str:
+    link = registry.links[i]
+    return "(n)-[r:{0}]->(t)".format(link.rel) if link.outgoing else \
+        "(n)<-[r:{0}]-(t)".format(link.rel)
 
 
-def _summarise(records: list[Any], rows: list[dict[str, Any]]) -> WriteResult:
-    """Counts, and each change with its fields before → after (for the audit)."""
+@lru_cache
+def link_create_cypher(registry_name: str, i: int) -> str:
+    """Relationships of new nodes: nothing to compare with, so CREATE."""
+    registry = REGISTRIES[registry_name]
+    link = registry.links[i]
+    set_props = " SET r = x.props" if link.with_props else ""
+    return f"""
+UNWIND $rows AS row
+MATCH (n:{registry.label} {{uid: row.uid}})
+UNWIND row.targets AS x
+MATCH (t:{link.target} {{uid: x.uid}})
+CREATE {_fresh(registry, i)}{set_props}
+"""
+
+
+@lru_cache
+def link_replace_cypher(registry_name: str, i: int) -> str:
+    """Relationships of changed nodes: drop the stale ones, MERGE the current ones."""
+    registry = REGISTRIES[registry_name]
+    link = registry.links[i]
+    set_props = "\n  SET r = x.props" if link.with_props else ""
+    return f"""
+UNWIND $rows AS row
+MATCH (n:{registry.label} {{uid: row.uid}})
+CALL (n, row) {{
+  MATCH {link.pattern("n", "r", "t")}
+  WHERE NOT t.uid IN [x IN row.targets | x.uid]
+  DELETE r
+}}
+CALL (n, row) {{
+  UNWIND row.targets AS x
+  MATCH (t:{link.target} {{uid: x.uid}})
+  MERGE {_fresh(registry, i)}{set_props}
+}}
+"""
+
+
+def upsert_plan(registry: Registry, nodes: Sequence[m.Node],
+                now: dt.datetime | None = None) -> Plan:
+    now = now or dt.datetime.now(dt.UTC)
     result = WriteResult()
-    props = {row["uid"]: row["props"] for row in rows}
-    for rec in records:
-        fields = sorted(rec["changed"])
-        after = {k: props[rec["uid"]][k] for k in fields}
-        if rec["created"]:
-            result.created += 1
-            result.changes.append({"uid": rec["uid"], "op": "create", "fields": fields,
-                                   "after": after})
-        elif fields:
-            result.updated += 1
-            before = dict(zip(rec["changed"], rec["before"]))
-            result.changes.append({"uid": rec["uid"], "op": "update", "fields": fields,
-                                   "before": {k: before[k] for k in fields}, "after": after})
-        else:
-            result.unchanged += 1
+    for start in range(0, len(nodes), BATCH_SIZE):
+        rows = [write_row(registry, node) for node in nodes[start:start + BATCH_SIZE]]
+        by_uid = {row["uid"]: row for row in rows}
+        [record] = yield node_cypher(registry.label), {"rows": rows, "now": now}
+        unchanged = set(record["unchanged"])
+        updated = {u["uid"]: u for u in record["updated"]}
+        created, touched = [], []
+        for row in rows:
+            uid = row["uid"]
+            if uid in unchanged:
+                result.unchanged += 1
+            elif uid in updated:
+                fields = sorted(updated[uid]["changed"])
+                before = dict(zip(updated[uid]["changed"], updated[uid]["before"]))
+                result.updated += 1
+                touched.append((uid, set(fields), before))
+                result.changes.append({"uid": uid, "op": "update", "fields": fields,
+                                       "before": {k: before[k] for k in fields},
+                                       "after": {k: row["props"][k] for k in fields}})
+            else:
+                result.created += 1
+                created.append(uid)
+                fields = sorted(k for k, v in row["props"].items() if v is not None)
+                result.changes.append({"uid": uid, "op": "create", "fields": fields,
+                                       "after": {k: row["props"][k] for k in fields}})
+        for i, link in enumerate(registry.links):
+            new = [{"uid": u, "targets": by_uid[u][f"l{i}"]} for u in created
+                   if by_uid[u][f"l{i}"]]
+            if new:
+                yield link_create_cypher(registry.name, i), {"rows": new}
+            moved = [{"uid": u, "targets": by_uid[u][f"l{i}"]} for u, fields, _ in touched
+                     if fields & set(link.fields)]
+            if moved:
+                yield link_replace_cypher(registry.name, i), {"rows": moved}
+        pairs = stock.pairs_after_upsert(
+            registry.name, [by_uid[u]["props"] for u in created]
+            + [{**by_uid[u]["props"], "_before": before} for u, _, before in touched])
+        if pairs:
+            yield stock.REFRESH_CYPHER, {"pairs": pairs}
     return result
 
 
 def upsert(tx: Any, registry: Registry, nodes: Sequence[m.Node],
            now: dt.datetime | None = None) -> WriteResult:
     """MERGE the nodes and their relationships in the caller's (sync) transaction."""
-    now = now or dt.datetime.now(dt.UTC)
-    query = upsert_cypher(registry.name)
-    result = WriteResult()
-    for chunk in _chunks(nodes, BATCH_SIZE):
-        rows = [write_row(registry, node) for node in chunk]
-        result.add(_summarise(list(tx.run(query, rows=rows, now=now)), rows))
-    return result
+    return run_plan(tx, upsert_plan(registry, nodes, now))
 
 
 async def upsert_async(tx: Any, registry: Registry, nodes: Sequence[m.Node],
                        now: dt.datetime | None = None) -> WriteResult:
-    now = now or dt.datetime.now(dt.UTC)
-    query = upsert_cypher(registry.name)
-    result = WriteResult()
-    for chunk in _chunks(nodes, BATCH_SIZE):
-        rows = [write_row(registry, node) for node in chunk]
-        cursor = await tx.run(query, rows=rows, now=now)
-        result.add(_summarise([r async for r in cursor], rows))
-    return result
+    return await run_plan_async(tx, upsert_plan(registry, nodes, now))
 
 
 @lru_cache
@@ -143,13 +187,17 @@ def references_cypher(registry_name: str) -> str:
     return "\n".join(parts) + f"\nRETURN {returns}"
 
 
-def _reference_errors(registry: Registry, rows: Sequence[tuple[int, m.Node]],
-                      missing: dict[int, set[str]]) -> list[RowError]:
+def references_plan(registry: Registry, rows: Sequence[tuple[int, m.Node]]) -> Plan:
+    """Errors for links to nodes that do not exist (one round trip)."""
+    query = references_cypher(registry.name)
+    if not query or not rows:
+        return []
+    refs = referenced_uids(registry, (node for _, node in rows))
+    [record] = yield query, {f"r{i}": sorted(v) for i, v in refs.items()}
+    missing = {i: set(record[f"m{i}"]) for i in range(len(registry.links))}
     errors = []
     for row_no, node in rows:
         for i, link in enumerate(registry.links):
-            if not missing.get(i):
-                continue
             for uid, _ in link.targets(node):
                 if uid in missing[i]:
                     errors.append(RowError(
@@ -159,41 +207,43 @@ def _reference_errors(registry: Registry, rows: Sequence[tuple[int, m.Node]],
     return errors
 
 
-def _missing_from(record: Any, registry: Registry) -> dict[int, set[str]]:
-    return {i: set(record[f"m{i}"]) for i in range(len(registry.links))}
-
-
 def check_references(tx: Any, registry: Registry,
                      rows: Sequence[tuple[int, m.Node]]) -> list[RowError]:
-    """Errors for links to nodes that do not exist (one round trip)."""
-    query = references_cypher(registry.name)
-    if not query or not rows:
-        return []
-    refs = referenced_uids(registry, (node for _, node in rows))
-    record = tx.run(query, **{f"r{i}": sorted(v) for i, v in refs.items()}).single()
-    return _reference_errors(registry, rows, _missing_from(record, registry))
+    return run_plan(tx, references_plan(registry, rows))
 
 
 async def check_references_async(tx: Any, registry: Registry,
                                  rows: Sequence[tuple[int, m.Node]]) -> list[RowError]:
-    query = references_cypher(registry.name)
-    if not query or not rows:
-        return []
-    refs = referenced_uids(registry, (node for _, node in rows))
-    cursor = await tx.run(query, **{f"r{i}": sorted(v) for i, v in refs.items()})
-    record = await cursor.single()
-    return _reference_errors(registry, rows, _missing_from(record, registry))
+    return await run_plan_async(tx, references_plan(registry, rows))
 
 
-def retire_cypher(registry: Registry) -> str:
-    returns = stock.retire_tail(registry.label) or """
-RETURN u AS uid, n IS NOT NULL AS found
-"""
+@lru_cache
+def retire_cypher(label: str) -> str:
     return f"""
 UNWIND $uids AS u
-OPTIONAL MATCH (n:{registry.label} {{uid: u}})
-FOREACH (_ IN CASE WHEN n IS NOT NULL AND n.retiredAt IS NULL THEN [1] ELSE [] END |
-  SET n.retiredAt = $now, n.updatedAt = $now){returns}"""
+MATCH (n:{label} {{uid: u}})
+WITH n, n.retiredAt IS NULL AS active
+FOREACH (_ IN CASE WHEN active THEN [1] ELSE [] END |
+  SET n.retiredAt = $now, n.updatedAt = $now)
+RETURN n.uid AS uid, active, properties(n) AS props
+"""
+
+
+def retire_plan(registry: Registry, uids: Sequence[str],
+                now: dt.datetime | None = None) -> Plan:
+    """Set `retiredAt` on the active ones; the uids this call retired."""
+    now = now or dt.datetime.now(dt.UTC)
+    records = yield retire_cypher(registry.label), {"uids": list(uids), "now": now}
+    retired = [r for r in records if r["active"]]
+    pairs = stock.pairs_after_upsert(registry.name, [r["props"] for r in retired])
+    if pairs:
+        yield stock.REFRESH_CYPHER, {"pairs": pairs}
+    return [r["uid"] for r in retired]
+
+
+def retire(tx: Any, registry: Registry, uids: Sequence[str],
+           now: dt.datetime | None = None) -> list[str]:
+    return run_plan(tx, retire_plan(registry, uids, now))
 
 
 def fetch_cypher(registry: Registry) -> str:

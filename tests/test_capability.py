@@ -13,7 +13,7 @@ from graph.capability import (
     sites_for_competency,
 )
 from graph.registry import REGISTRIES
-from graph.writes import retire_cypher
+from graph.writes import retire
 from tests.factories import inn, write, write_all
 
 A, B, C = "22701000", "22721000", "17701000"  # two municipalities of region 52, one of 33
@@ -106,8 +106,8 @@ def graph(db):
     write_all(db, region())
     with db.session() as s:
         now = dt.datetime.now(dt.UTC)
-        s.run(retire_cypher(REGISTRIES["equipment"]), uids=[f"{inn(2)}:S2-6"], now=now).consume()
-        s.run(retire_cypher(REGISTRIES["sites"]), uids=[f"{inn(2)}:S7"], now=now).consume()
+        s.execute_write(lambda tx: retire(tx, REGISTRIES["equipment"], [f"{inn(2)}:S2-6"], now))
+        s.execute_write(lambda tx: retire(tx, REGISTRIES["sites"], [f"{inn(2)}:S7"], now))
     return db
 
 

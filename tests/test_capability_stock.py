@@ -5,7 +5,7 @@ import threading
 
 from graph.registry import REGISTRIES
 from graph.stock import backfill
-from graph.writes import retire_cypher
+from graph.writes import retire
 from tests.factories import inn, seed_region, write
 
 SITE = f"{inn(1)}:M1"
@@ -40,8 +40,8 @@ def test_stock_follows_writes_and_matches_rebuild(db):
     write(db, "equipment", [_eq(2, quantity=4, type="LATHE-CNC", site="M2")])
     assert _stock(db) == [(SITE, "WELD-INV", 5), (f"{inn(1)}:M2", "LATHE-CNC", 4)]
     with db.session() as s:
-        s.run(retire_cypher(REGISTRIES["equipment"]), uids=[f"{inn(1)}:E-3", "nope"],
-              now=dt.datetime.now(dt.UTC)).consume()
+        s.execute_write(lambda tx: retire(tx, REGISTRIES["equipment"], [f"{inn(1)}:E-3", "nope"],
+                                          dt.datetime.now(dt.UTC)))
     assert _stock(db) == [(f"{inn(1)}:M2", "LATHE-CNC", 4)]
     incremental = _stock(db)
     assert backfill(db, force=True) and _stock(db) == incremental

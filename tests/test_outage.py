@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from graph.migrations import migrate
-from graph.writes import upsert_cypher
+from graph.writes import node_cypher
 from hub import neo4j_runtime as rt
 from hub.db import sync_driver
 from hub.settings import Settings
@@ -108,7 +108,7 @@ def test_bulk_mutation_killed_half_way_then_retried_converges(own):
         wipe(driver, own.neo4j_database)
         seed_region(driver)
     pid = rt.status(own).pid
-    upsert = upsert_cypher("equipment")
+    upsert = node_cypher("Equipment")
     killed = threading.Event()
     upserts: list[int] = []
     killed_at: list[float] = []

@@ -1,0 +1,255 @@
+"""The workloads: GraphQL requests (W1–W3) whose Cypher is captured for the floor, the bulk
+load (W4: loader rows/s vs raw UNWIND), and the PROFILE check of each hot statement."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from bench.harness import Statement, capture
+
+# ---------------------------------------------------------------- W1 dashboard
+DASHBOARD = """
+query($region: String!, $period: String!, $asOf: Date) {
+  situationalCentre(region: $region, period: $period, asOf: $asOf) {
+    period previousPeriod
+    kpis { key value previous series { period value } }
+    matrix { competencyCode municipalityCode workplaces graduates demand supply shortage }
+    roadmap { number status overdue nextDue slots { index target kpi actual } }
+  }
+}"""
+
+# ---------------------------------------------------------------- W2 registry browse
+EQUIPMENT_PAGE = """
+query($m: [String!], $after: String) {
+  equipment(first: 50, after: $after, filter: {municipality: $m}) {
+    totalCount pageInfo { hasNextPage endCursor }
+    nodes { uid inventoryNumber name quantity status
+            type { code name } site { code name address } }
+  }
+}"""
+ORGANIZATION_TREE = """
+query($m: [String!]) {
+  organizations(first: 20, filter: {municipality: $m}) {
+    totalCount
+    nodes { inn name kind sites(first: 10) { code name workplaces
+            equipment(first: 50) { uid quantity status } } }
+  }
+}"""
+
+# ---------------------------------------------------------------- W3 capability
+SITES = """
+query($c: String!, $n: Int!, $region: String, $near: GeoPointInput) {
+  sitesForCompetency(competency: $c, cohortSize: $n, region: $region, near: $near, first: 20) {
+    totalCount pageInfo { hasNextPage endCursor }
+    nodes { siteUid siteName organizationName workplaces coverage fullCoverage distanceKm
+            staffMissing qualifiedStaffCount
+            gaps { equipmentTypeCode required available missing }
+            qualifiedStaff(first: 3) { nodes { uid fullName expertStatus } } }
+  }
+}"""
+COHORT = 12
+
+
+@dataclass
+class Request:
+    kind: str
+    query: str
+    variables: dict[str, Any]
+    statements: list[Statement] = field(default_factory=list)
+
+
+async def w1_requests(driver: Any, db: str, region: str, limit: int) -> list[Request]:
+    return [Request("dashboard", DASHBOARD,
+                    {"region": region, "period": "2025", "asOf": "2026-11-01"})]
+
+
+async def w2_requests(driver: Any, db: str, region: str, limit: int) -> list[Request]:
+    """Per municipality: equipment page 1, page 2 (cursor of page 1), organizations tree."""
+    rows = await _rows(driver, db, "MATCH (m:Municipality {region: $r}) "
+                       "RETURN m.oktmo AS m ORDER BY m LIMIT $k", r=region, k=limit)
+    out = []
+    for r in rows:
+        m = [r["m"]]
+        data, _ = await capture(driver, db, EQUIPMENT_PAGE, {"m": m, "after": None})
+        out.append(Request("equipment_page1", EQUIPMENT_PAGE, {"m": m, "after": None}))
+        info = data["equipment"]["pageInfo"]
+        if info["hasNextPage"]:
+            out.append(Request("equipment_page2", EQUIPMENT_PAGE,
+                               {"m": m, "after": info["endCursor"]}))
+        out.append(Request("organization_tree", ORGANIZATION_TREE, {"m": m}))
+    return out
+
+
+async def w3_requests(driver: Any, db: str, region: str, limit: int) -> list[Request]:
+    """sitesForCompetency over competencies with a list (evenly spread), near the centre."""
+    comps = [r["c"] for r in await _rows(
+        driver, db, "MATCH (c:Competency)-[:HAS_INFRASTRUCTURE_LIST]->() "
+        "RETURN c.uid AS c ORDER BY c")]
+    step = max(1, len(comps) // limit)
+    centre = (await _rows(driver, db, "MATCH (s:Site) WHERE s.latitude IS NOT NULL "
+                          "RETURN avg(s.latitude) AS lat, avg(s.longitude) AS lon"))[0]
+    near = {"lat": centre["lat"], "lon": centre["lon"]}
+    return [Request("sites_for_competency", SITES,
+                    {"c": c, "n": COHORT, "region": region, "near": near})
+            for c in comps[::step][:limit]]
+
+
+REQUESTS = {"W1": w1_requests, "W2": w2_requests, "W3": w3_requests}
+TITLES = {"W1": "dashboard", "W2": "registry browse", "W3": "capability", "W4": "bulk load",
+          "MIX": "mixed read/write"}
+
+
+async def _rows(driver: Any, db: str, query: str, **params: Any) -> list[dict[str, Any]]:
+    records, _, _ = await driver.execute_query(query, params, database_=db)
+    return [r.data() for r in records]
+
+
+async def prepare(driver: Any, db: str, workload: str, region: str, limit: int
+                  ) -> list[Request]:
+    """The workload's requests, each with the statements the hub runs for it."""
+    requests = await REQUESTS[workload](driver, db, region, limit)
+    for r in requests:
+        _, r.statements = await capture(driver, db, r.query, r.variables)
+    return requests
+
+
+# ---------------------------------------------------------------- W4 bulk load
+RAW = """
+UNWIND $rows AS row
+MERGE (e:Equipment {uid: row.uid})
+SET e += row.props
+WITH e, row
+MATCH (s:Site {uid: row.site})
+MERGE (s)-[:HAS_EQUIPMENT]->(e)
+WITH e, row
+MATCH (t:EquipmentType {uid: row.type})
+MERGE (e)-[:OF_TYPE]->(t)
+"""
+PREFIX = "W4-"
+
+
+def bulk_rows(scale: str, seed: int, regions: int | None, rows: int) -> list[dict[str, Any]]:
+    """The first region's equipment rows (regenerated: deterministic), inventory numbers
+    prefixed so that they are new items next to the loaded ones."""
+    from loaders.generate import SCALES, build_catalogue, generate_region, region_list
+
+    spec = SCALES[scale] if not regions else replace(SCALES[scale], regions=regions)
+    cat = build_catalogue(seed, spec.competencies)
+    items = generate_region(seed, spec, cat, region_list(spec)[0])["equipment"]
+    items = items[:rows] if rows else items
+    return [{**item, "inventory_number": PREFIX + item["inventory_number"]} for item in items]
+
+
+def _clear_bulk(driver: Any, db: str, uids: list[str]) -> None:
+    for i in range(0, len(uids), 10000):
+        chunk = uids[i:i + 10000]
+        driver.execute_query("UNWIND $u AS u MATCH (e:Equipment {uid: u}) DETACH DELETE e",
+                             u=chunk, database_=db)
+        driver.execute_query("UNWIND $u AS u MATCH (c:Change {uid: u}) WHERE c.label = "
+                             "'Equipment' DETACH DELETE c", u=chunk, database_=db)
+
+
+def _raw_load(driver: Any, db: str, items: list[dict[str, Any]], batch: int) -> None:
+    rows = [{"uid": f"{i['organization']}:{i['inventory_number']}",
+             "site": f"{i['organization']}:{i['site']}", "type": i["type"], "props": i}
+            for i in items]
+    with driver.session(database=db) as session:
+        for i in range(0, len(rows), batch):
+            chunk = rows[i:i + batch]
+            session.execute_write(lambda tx, c=chunk: tx.run(RAW, rows=c).consume())
+
+
+def bulk_load(driver: Any, db: str, items: list[dict[str, Any]], *, batch: int = 5000,
+              repeat: int = 2, log=print) -> dict[str, Any]:
+    """Best of `repeat` interleaved runs of raw UNWIND and the loader (`hub load equipment`
+    in-process: read, map, validate, check references, graph.ingest with audit and stock);
+    the W4 items are removed after each run and STOCKS rebuilt at the end."""
+    import json
+
+    from graph.stock import backfill
+    from loaders.load import load_source
+
+    n = len(items)
+    uids = [f"{i['organization']}:{i['inventory_number']}" for i in items]
+    raws, loaders = [], []
+    with tempfile.TemporaryDirectory(prefix="hub-bench-w4-") as tmp:
+        path = Path(tmp) / "equipment.jsonl"
+        path.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items),
+                        encoding="utf-8")
+        try:
+            _clear_bulk(driver, db, uids)
+            for _ in range(repeat):  # interleaved: a busy machine affects both alike
+                t = time.perf_counter()
+                _raw_load(driver, db, items, batch)
+                raws.append(n / (time.perf_counter() - t))
+                _clear_bulk(driver, db, uids)
+                t = time.perf_counter()
+                report = load_source(driver, "equipment", str(path), batch_rows=batch,
+                                     database=db)
+                loaders.append(n / (time.perf_counter() - t))
+                if not report.ok or report.created != n:
+                    raise RuntimeError(f"loader: created {report.created} of {n}: "
+                                       f"{report.errors[:3]}")
+                _clear_bulk(driver, db, uids)
+                log(f"  W4 raw {raws[-1]:.0f} rows/s, loader {loaders[-1]:.0f} rows/s")
+        finally:
+            _clear_bulk(driver, db, uids)
+            backfill(driver, db, force=True)
+    raw, loader = max(raws), max(loaders)
+    return {"rows": n, "batch": batch, "raw_rows_per_s": round(raw),
+            "loader_rows_per_s": round(loader), "ratio": round(loader / raw, 2)}
+
+
+# ---------------------------------------------------------------- PROFILE check
+SCANS = ("NodeByLabelScan", "AllNodesScan")
+
+
+def label_counts(driver: Any, db: str) -> dict[str, int]:
+    records, _, _ = driver.execute_query("CALL db.labels() YIELD label RETURN label", database_=db)
+    out = {}
+    for r in records:
+        c, _, _ = driver.execute_query(f"MATCH (n:`{r['label']}`) RETURN count(n) AS n",
+                                       database_=db)
+        out[r["label"]] = c[0]["n"]
+    return out
+
+
+def profile(driver: Any, db: str, statements: list[Statement], counts: dict[str, int],
+            large: int) -> list[dict[str, Any]]:
+    """PROFILE each distinct statement; the label scans found, and whether they are over a
+    label with at least `large` nodes (AllNodesScan always is)."""
+    out, seen = [], set()
+    for q, params in statements:
+        if q in seen:
+            continue
+        seen.add(q)
+        with driver.session(database=db) as s:
+            summary = s.execute_read(lambda tx, q=q, p=params: tx.run("PROFILE " + q, p).consume())
+        scans: list[dict[str, Any]] = []
+        hits = _walk(summary.profile, scans, counts, large)
+        out.append({"statement": " ".join(q.split())[:140], "db_hits": hits, "scans": scans,
+                    "ok": not any(s["large"] for s in scans)})
+    return out
+
+
+def _walk(p: dict[str, Any], scans: list[dict[str, Any]], counts: dict[str, int],
+          large: int) -> int:
+    """db hits of the plan below `p`; label scans appended to `scans`."""
+    op = p["operatorType"].split("@")[0]
+    hits = p.get("dbHits") or 0
+    if op in SCANS:
+        details = str(p.get("args", {}).get("Details", ""))
+        m = re.search(r":`?(\w+)", details)
+        label = m.group(1) if m else None
+        size = counts.get(label, 0) if label else sum(counts.values())
+        scans.append({"operator": op, "details": details[:120], "label": label,
+                      "nodes": size, "rows": p.get("rows"),
+                      "large": op == "AllNodesScan" or size >= large})
+    for child in p.get("children", []):
+        hits += _walk(child, scans, counts, large)
+    return hits
