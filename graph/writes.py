@@ -74,8 +74,8 @@ RETURN collect(CASE WHEN NOT created AND size(changed) = 0 THEN row.uid END) AS 
 
 def _fresh(registry: Registry, i: int) -> str:
     link = registry.links[i]
-    return "(n)-[r:{0}]->(t)".format(link.rel) if link.outgoing else \
-        "(n)<-[r:{0}]-(t)".format(link.rel)
+    return f"(n)-[r:{link.rel}]->(t)" if link.outgoing else \
+        f"(n)<-[r:{link.rel}]-(t)"
 
 
 @lru_cache

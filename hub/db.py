@@ -6,12 +6,12 @@ from neo4j import AsyncDriver, AsyncGraphDatabase, Driver, GraphDatabase
 
 from hub.settings import Settings
 
-DRIVER_OPTIONS = dict(
-    connection_timeout=2.0,
-    connection_acquisition_timeout=2.0,
-    max_transaction_retry_time=5.0,
-    max_connection_pool_size=50,
-)
+DRIVER_OPTIONS = {
+    "connection_timeout": 2.0,
+    "connection_acquisition_timeout": 2.0,
+    "max_transaction_retry_time": 5.0,
+    "max_connection_pool_size": 50,
+}
 
 
 def sync_driver(settings: Settings) -> Driver:

@@ -96,7 +96,7 @@ def ensure_jars(settings: Settings, *, quiet: bool = False) -> Path:
     proc = subprocess.run(
         [mvn, "-q", "-B", "-f", str(work / "pom.xml"), "dependency:copy-dependencies",
          f"-DoutputDirectory={lib}", "-DincludeScope=runtime"],
-        capture_output=True, text=True,
+        check=False, capture_output=True, text=True,
     )
     if proc.returncode != 0:
         tail = (proc.stdout + proc.stderr).strip().splitlines()[-20:]

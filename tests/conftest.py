@@ -16,9 +16,9 @@ from neo4j import Driver
 os.environ["HUB_DATABASE_URL"] = (
     f"sqlite:///{tempfile.mkdtemp(prefix='hub-ledger-')}/ledger.sqlite")
 
-from graph.migrations import migrate  # noqa: E402
-from hub.db import sync_driver  # noqa: E402
-from hub.settings import Settings, get_settings  # noqa: E402
+from graph.migrations import migrate
+from hub.db import sync_driver
+from hub.settings import Settings, get_settings
 
 
 @pytest.fixture(scope="session")

@@ -13,10 +13,9 @@ import contextlib
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
-
-import uuid
 
 import httpx
 import uvicorn

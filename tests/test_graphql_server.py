@@ -10,7 +10,7 @@ import httpx
 from graph.migrations import SCHEMA_VERSION
 from hub.serve import SCHEMA_FILE, schema_sdl
 from tests.factories import seed_region
-from tests.graphql_client import admin_token, GraphQLClient, free_port, live_server
+from tests.graphql_client import GraphQLClient, admin_token, free_port, live_server
 
 
 def test_health_and_readiness(db, settings):

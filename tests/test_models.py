@@ -4,7 +4,6 @@ from graph.checksums import inn_is_valid, inn_with_checksum, ogrn_is_valid, ogrn
 from graph.enums import OrganizationKind, ProgramType
 from graph.registry import REGISTRIES
 from graph.validation import validate_rows
-
 from tests.factories import inn
 
 

@@ -7,7 +7,6 @@ FieldErrors in the payload and nothing is written (a bulk list is all-or-nothing
 
 from __future__ import annotations
 
-import datetime as dt
 from enum import Enum
 from typing import Annotated, Any, Generic, TypeVar
 
