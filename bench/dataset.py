@@ -33,9 +33,17 @@ def loaded_key(driver: Any, database: str) -> tuple[str | None, str | None]:
 
 
 def wipe(driver: Any, database: str) -> None:
+    """Everything but `:HubSchema`, the marker first; relationships, then nodes label by label,
+    in small transactions (one DETACH DELETE over a region-scale graph, or of a dense node,
+    exceeds a 512 MB heap)."""
+    driver.execute_query("MATCH (m:BenchDataset) DELETE m", database_=database)
+    records, _, _ = driver.execute_query("CALL db.labels() YIELD label RETURN label",
+                                         database_=database)
     with driver.session(database=database) as s:
-        s.run("MATCH (n) WHERE NOT n:HubSchema "
-              "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
+        s.run("MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 5000 ROWS").consume()
+        for label in [r["label"] for r in records if r["label"] != "HubSchema"]:
+            s.run(f"MATCH (n:`{label}`) WHERE NOT n:HubSchema "
+                  "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 2000 ROWS").consume()
 
 
 def write_files(out: Path, scale: str, seed: int, regions: int | None) -> tuple[str, dict]:
