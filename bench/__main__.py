@@ -139,14 +139,20 @@ def admin_token(settings: Any) -> str:
     return ledger.issue_token(settings.ledger_url, "bench").secret
 
 
-def region_baseline() -> dict[tuple[str, str], float]:
-    """p95 per (workload, target) from the latest region-scale run that measured it."""
-    out: dict[tuple[str, str], float] = {}
+def region_baseline() -> tuple[dict[tuple[str, str], float], dict[tuple[str, str], int]]:
+    """From the latest region-scale run that measured it: p95 per (workload, target) and
+    PROFILE db hits per (workload, statement) — the latter does not depend on machine load."""
+    p95: dict[tuple[str, str], float] = {}
+    hits: dict[tuple[str, str], int] = {}
     for path in sorted(RESULTS.glob("*-bench-region.json"), reverse=True):
-        for r in json.loads(path.read_text()).get("rows", []):
+        data = json.loads(path.read_text())
+        for r in data.get("rows", []):
             if r.get("p95_ms") and r.get("requests"):
-                out.setdefault((r["workload"], r["target"]), r["p95_ms"])
-    return out
+                p95.setdefault((r["workload"], r["target"]), r["p95_ms"])
+        for name, checks in data.get("profile", {}).items():
+            for c in checks:
+                hits.setdefault((name, c["statement"]), c["db_hits"])
+    return p95, hits
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -223,8 +229,14 @@ def main(argv: list[str] | None = None) -> int:
             if not c["ok"]:
                 bad.append((name, c))
     if args.scale == "federal":
-        base = region_baseline()
+        base, base_hits = region_baseline()
         run["federal_vs_region_p95"] = {}
+        for name, checks in verdicts.items():
+            for c in checks:
+                b = base_hits.get((name, c["statement"]))
+                if b:
+                    print(f"db hits federal vs region {name}: {c['db_hits']} vs {b} = "
+                          f"{c['db_hits'] / b:.2f}×  {c['statement'][:60]}")
         for r in rows:
             b = base.get((r["workload"], r["target"]))
             if b and r.get("p95_ms"):

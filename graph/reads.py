@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -46,11 +46,17 @@ _SITE_COMPETENCY = (
 
 @dataclass(frozen=True)
 class ListSpec:
-    """How one registry is listed: filters (name → condition on `n`) and sorts."""
+    """How one registry is listed: filters (name → condition on `n`) and sorts.
+
+    `anchors` give, for selective filters over large labels, a MATCH that reaches `n` from an
+    indexed node (each `n` at most once) instead of scanning the label; the first anchored
+    filter in use replaces its condition.
+    """
 
     filters: Mapping[str, str]
     sorts: Mapping[str, Sort]
     default_sort: str = "uid"
+    anchors: Mapping[str, str] = field(default_factory=dict)
 
     def all_sorts(self) -> dict[str, Sort]:
         return {**_COMMON_SORTS, **self.sorts}
@@ -111,6 +117,13 @@ LISTS: dict[str, ListSpec] = {
         },
         {"inventory_number": Sort("n.inventory_number"), "quantity": Sort("n.quantity", "int")},
         "uid",
+        anchors={
+            "site": "MATCH (s:Site)-[:HAS_EQUIPMENT]->(n:Equipment) WHERE s.uid IN $f_site",
+            "municipality": "MATCH (s:Site)-[:HAS_EQUIPMENT]->(n:Equipment) "
+                            "WHERE s.municipality IN $f_municipality",
+            "region": "MATCH (m:Municipality)<-[:IN_MUNICIPALITY]-(:Site)-[:HAS_EQUIPMENT]->"
+                      "(n:Equipment) WHERE m.region IN $f_region",
+        },
     ),
     "staff": ListSpec(
         {
@@ -128,6 +141,9 @@ LISTS: dict[str, ListSpec] = {
                              "WHERE q.expert_status IN $f_expert_status }",
         },
         {"full_name": Sort("n.full_name")}, "full_name",
+        anchors={
+            "region": "MATCH (o:Organization)<-[:WORKS_AT]-(n:Staff) WHERE o.region IN $f_region",
+        },
     ),
     "competencies": ListSpec(
         {
@@ -204,7 +220,9 @@ def page_cypher(registry: str, filters: tuple[str, ...], sort: str, descending: 
         match = (f"CALL db.index.fulltext.queryNodes('{FULLTEXT_INDEX}', $search) "
                  f"YIELD node AS n, score WHERE n:{label}")
     else:
-        match = f"MATCH (n:{label}) WHERE true"
+        anchored = next((f for f in filters if f in spec.anchors), None)
+        match = spec.anchors[anchored] if anchored else f"MATCH (n:{label}) WHERE true"
+        filters = tuple(f for f in filters if f != anchored)
         if sort == RELEVANCE:
             key = Sort("n.uid")
     conds = ["($include_retired OR n.retiredAt IS NULL)"]
