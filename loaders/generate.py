@@ -177,7 +177,7 @@ def _weighted(rng: random.Random, options: dict[str, float]) -> str:
     return rng.choices(list(options), weights=list(options.values()))[0]
 
 
-STATUS = {"WORKING": 85, "REPAIR": 6, "BROKEN": 4, "RESERVED": 2, "WRITTEN_OFF": 3}
+STATUS = {"WORKING": 94, "REPAIR": 3, "BROKEN": 1, "RESERVED": 1, "WRITTEN_OFF": 1}
 ROLES = {"TEACHER": 50, "MASTER": 25, "METHODIST": 8, "EXPERT": 7, "MANAGER": 5, "OTHER": 5}
 EXPERT = {"NONE": 60, "REGIONAL": 25, "CERTIFIED": 12, "CHIEF": 3}
 PROGRAM_STATUS = {"DRAFT": 10, "REVIEW": 10, "APPROVED": 25, "RUNNING": 45, "ARCHIVED": 10}
@@ -321,14 +321,20 @@ def generate_region(seed: int, scale: Scale, cat: Catalogue,
 
     for site, group in sites:
         for comp in group:
-            for item in cat.items[comp]:
+            items = cat.items[comp]
+            # most workshops are fully equipped for what they teach; the rest miss one or two
+            # items (nothing of the type, or half of what is needed)
+            short = set() if rng.random() < 0.6 else set(
+                rng.sample(range(len(items)), min(len(items), rng.randint(1, 2))))
+            for k, item in enumerate(items):
                 need = item["quantity"] * (site["workplaces"] if item["scope"] == "PER_WORKPLACE"
                                            else 1)
-                r = rng.random()
-                if r < 0.08:
-                    continue  # a gap: nothing of this type
-                if r < 0.18:
+                if k in short:
+                    if rng.random() < 0.5:
+                        continue  # a gap: nothing of this type
                     need = max(1, need // 2)  # a shortage
+                elif item["scope"] == "PER_WORKPLACE":
+                    need += -(-need // 10)  # a spare unit per ten, as workshops keep
                 if cat.per_unit[item["equipment_type"]]:
                     for _ in range(need):
                         add_equipment(site["organization"], site["code"], item["equipment_type"], 1)
@@ -339,9 +345,6 @@ def generate_region(seed: int, scale: Scale, cat: Catalogue,
     while len(equipment) < scale.equipment and edu_sites:
         site = rng.choice(edu_sites)
         add_equipment(site["organization"], site["code"], rng.choice(general), rng.randint(1, 6))
-    if len(equipment) > scale.equipment:
-        drop = set(rng.sample(range(len(equipment)), len(equipment) - scale.equipment))
-        equipment = [e for i, e in enumerate(equipment) if i not in drop]
     out["equipment"] = equipment
 
     # staff: most at colleges, some at the ЦОПП, mentors at partners with sites

@@ -30,7 +30,7 @@ def test_demo_region_loads_with_its_promised_shape(db, capsys):
     """)
     assert counts["regions"] == 1 and counts["municipalities"] == 10
     assert (counts["copp"], counts["colleges"], counts["partners"]) == (1, 20, 60)
-    assert counts["competencies"] == 76 and counts["equipment"] == 3000
+    assert counts["competencies"] == 76 and 2900 <= counts["equipment"] <= 3300  # ≈ 3,000
     assert 450 <= counts["staff"] <= 550 and counts["qualifications"] > 300
     assert counts["programs"] == 150 and counts["network"] >= 10
     assert counts["located_sites"] > 50

@@ -20,11 +20,11 @@ def _load_demo(db, tmp_path):
 def test_export_then_load_rebuilds_the_same_graph(db, settings, tmp_path, capsys):
     _load_demo(db, tmp_path)
     counts, digest = graph_counts(db), content_hash(db)
-    assert counts["Equipment"] == 3000 and counts["-[QUALIFIED_IN]->"] > 300
+    assert 2900 <= counts["Equipment"] <= 3300 and counts["-[QUALIFIED_IN]->"] > 300
 
     assert hub(["export", "--out", str(tmp_path / "out")]) == 0
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["content_hash"] == digest and manifest["counts"]["equipment"] == 3000
+    assert manifest["content_hash"] == digest and manifest["counts"]["equipment"] == counts["Equipment"]
     assert (tmp_path / "out" / "staff.csv").read_bytes().startswith(b"\xef\xbb\xbf")
 
     wipe(db, settings.neo4j_database)
