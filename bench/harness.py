@@ -8,7 +8,6 @@ import json
 import os
 import platform
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -167,10 +166,6 @@ async def replay(driver: Any, database: str, statements: list[Statement]) -> Non
                     pass
 
             await session.execute_read(work)
-
-
-def median_of(values: list[float]) -> float:
-    return statistics.median(values) if values else float("nan")
 
 
 def peak_rss_mb(pid: int) -> float | None:

@@ -30,14 +30,6 @@ class Principal:
     region: str | None = None
     organizations: frozenset[str] = field(default_factory=frozenset)
 
-    @property
-    def can_plan(self) -> bool:
-        return self.role in ("admin", "operator", "planner")
-
-    @property
-    def can_read_audit(self) -> bool:
-        return self.role in ("admin", "operator")
-
 
 SYSTEM = Principal(name="system", role="admin")
 

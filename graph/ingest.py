@@ -45,14 +45,6 @@ class IngestReport:
     def ok(self) -> bool:
         return not self.errors
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "registry": self.registry, "read": self.read, "valid": self.valid,
-            "created": self.created, "updated": self.updated, "unchanged": self.unchanged,
-            "rejected": self.rejected, "written": self.written,
-            "errors": [e.__dict__ for e in self.errors],
-        }
-
 
 @dataclass(frozen=True)
 class Prepared:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 import re
 
-from graph.migrations import FULLTEXT_INDEX
-
 _WORD = re.compile(r"[\w]+", re.UNICODE)
 
 
@@ -32,10 +30,3 @@ def fulltext_query(text: str) -> str | None:
         prefix = word[: max(4, math.ceil(len(word) * 0.6))]
         parts.append(f"({word} OR {prefix}*)")
     return " AND ".join(parts)
-
-
-SEARCH_CYPHER = f"""
-CALL db.index.fulltext.queryNodes('{FULLTEXT_INDEX}', $query) YIELD node, score
-WHERE $label IN labels(node)
-RETURN node, score
-"""

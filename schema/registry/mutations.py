@@ -107,9 +107,8 @@ def _uid_of(registry: str, global_id: str) -> str:
     return uid
 
 
-def _not_found(global_id: str, index: int | None = None) -> FieldError:
-    return field_error(RowError(index or 0, "id", global_id, "запись не найдена"),
-                       bulk=index is not None)
+def _not_found(global_id: str) -> FieldError:
+    return field_error(RowError(0, "id", global_id, "запись не найдена"), bulk=False)
 
 
 async def create(info: Info, registry: str, row: dict[str, Any]) -> Payload:
