@@ -209,6 +209,16 @@ def _param_expr(sort: Sort, param: str) -> str:
     return f"${param}"
 
 
+STAMPS = ("createdAt", "updatedAt", "retiredAt")
+
+
+def node_map(var: str) -> str:
+    """The properties of node `var`, its timestamps as ISO strings: the driver hydrates a
+    DateTime in Python at ~0.1 ms each, which on a page of nodes cost more than the query."""
+    stamps = ", ".join(f"{k}: toString({var}.{k})" for k in STAMPS)
+    return f"{var} {{.*, {stamps}}}"
+
+
 @lru_cache(maxsize=1024)
 def page_cypher(registry: str, filters: tuple[str, ...], sort: str, descending: bool,
                 search: bool, after: bool, with_total: bool) -> str:
@@ -241,7 +251,7 @@ def page_cypher(registry: str, filters: tuple[str, ...], sort: str, descending: 
     return (
         f"{total}CALL () {{\n  {match} AND {where}{keyset}\n"
         f"  WITH n{score}, {key.expr} AS k ORDER BY k {direction}, n.uid {direction} "
-        f"LIMIT $limit\n  RETURN collect({{props: properties(n), key: k}}) AS page\n}}\n"
+        f"LIMIT $limit\n  RETURN collect({{props: {node_map('n')}, key: k}}) AS page\n}}\n"
         f"RETURN page{', total' if with_total else ', null AS total'}"
     )
 
@@ -286,7 +296,7 @@ def nodes_cypher(label: str) -> str:
     if label not in {r.label for r in REGISTRIES.values()}:
         raise ValueError(label)
     return (f"UNWIND $uids AS u MATCH (n:{label} {{uid: u}}) "
-            "RETURN u AS uid, properties(n) AS props")
+            f"RETURN u AS uid, {node_map('n')} AS props")
 
 
 @dataclass(frozen=True)
@@ -368,7 +378,7 @@ def traversal_cypher(name: str) -> str:
     return (
         f"UNWIND $uids AS u\nMATCH (s:{t.source} {{uid: u}})\n"
         f"CALL (s) {{\n  {t.body}\n  LIMIT $limit\n}}\n"
-        "RETURN u AS uid, collect({props: properties(t), extra: x}) AS items"
+        f"RETURN u AS uid, collect({{props: {node_map('t')}, extra: x}}) AS items"
     )
 
 

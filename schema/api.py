@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import strawberry
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from schema.audit.resolvers import Query as AuditQuery
@@ -17,6 +18,7 @@ from schema.capability.resolvers import Query as CapabilityQuery
 from schema.catalog.resolvers import Query as CatalogQuery
 from schema.core.access import AccessPolicy
 from schema.core.errors import MaskUnexpectedErrors
+from schema.core.node import read_attribute
 from schema.core.resolvers import Query as CoreQuery
 from schema.registry.mutations import Mutation as RegistryMutation
 from schema.registry.resolvers import Query as RegistryQuery
@@ -51,7 +53,7 @@ def build_schema(extensions: Sequence[Any] = (), config: Any = None) -> strawber
         # AccessPolicy after the limits: ValidationCache overwrites pre_execution_errors
         # set by extensions that enter before it.
         extensions=[*extensions, AccessPolicy, MaskUnexpectedErrors],
-        config=config,
+        config=config or StrawberryConfig(default_resolver=read_attribute),
     )
 
 

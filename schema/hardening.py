@@ -26,15 +26,18 @@ from graphql import (
     get_named_type,
 )
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as alias_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
+
+from schema.core.node import read_attribute
 
 
 @dataclass(frozen=True)
@@ -167,12 +170,14 @@ class QueryCostLimiter(SchemaExtension):
 
 def extensions(limits: Limits) -> list[Any]:
     """Extension factories (a fresh instance per request; the caches are module-level)."""
+    # The rule classes are made once: ValidationCache keys on them, and MaxAliasesLimiter /
+    # QueryDepthLimiter made per request would bring new classes and miss the cache.
+    rules = [alias_rule(limits.max_aliases), depth_rule(limits.max_depth, None)]
     out: list[Any] = [
         lambda: ParserCache(maxsize=limits.cache_size),
         lambda: ValidationCache(maxsize=limits.cache_size),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
-        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
-        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
+        lambda: AddValidationRules(rules),
         lambda: QueryCostLimiter(limits),
     ]
     if limits.production:
@@ -182,6 +187,7 @@ def extensions(limits: Limits) -> list[Any]:
 
 def config(limits: Limits) -> StrawberryConfig:
     return StrawberryConfig(
+        default_resolver=read_attribute,
         relay_max_results=limits.max_page,
         disable_field_suggestions=limits.production,
         batching_config={"max_operations": limits.max_operations},

@@ -84,7 +84,9 @@ class HubContext:
 
         async def work(tx: AsyncManagedTransaction) -> list[dict[str, Any]]:
             result = await tx.run(query, params)
-            return [record.data() async for record in result]
+            keys = result.keys()
+            # Hub reads return maps and scalars, never graph objects: no Record.data() walk.
+            return [dict(zip(keys, record)) async for record in result]
 
         return await self._session(lambda s: s.execute_read(work), SESSION_OPTIONS)
 

@@ -25,6 +25,11 @@ def native(value: Any) -> Any:
     return value.to_native() if hasattr(value, "to_native") else value
 
 
+def stamp(value: Any) -> dt.datetime | None:
+    """A timestamp: ISO string from `graph.reads.node_map` reads, DateTime from writes."""
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else native(value)
+
+
 def _enum_of(typ: Any) -> type[Enum] | None:
     for arg in get_args(typ) or (typ,):
         if isinstance(arg, type) and issubclass(arg, Enum):
@@ -33,17 +38,39 @@ def _enum_of(typ: Any) -> type[Enum] | None:
 
 
 def prop(key: str, typ: Any, description: str) -> Any:
-    """A field read from the stored property `key`."""
-    enum = _enum_of(typ)
+    """A field read from the stored property `key` by `read_attribute` (a resolver-less field
+    skips Strawberry's per-field resolver machinery: most fields of a page are these)."""
+    field = strawberry.field(description=description, metadata={"prop": (key, _enum_of(typ))})
+    field.init = False  # not a constructor argument: nodes are made from `_p` alone
+    return field
 
-    def resolve(root: Any) -> Any:
-        value = native(root._p.get(key))
-        if enum is not None and value is not None:
-            value = enum(value)
-        return value
 
-    resolve.__annotations__ = {"root": Any, "return": typ}
-    return strawberry.field(resolver=resolve, description=description)
+_PROPS: dict[type, dict[str, tuple[str, type[Enum] | None]]] = {}
+
+
+def _props_of(cls: type) -> dict[str, tuple[str, type[Enum] | None]]:
+    found = _PROPS.get(cls)
+    if found is None:
+        definition = getattr(cls, "__strawberry_definition__", None)
+        fields = definition.fields if definition else []
+        found = _PROPS[cls] = {f.python_name: f.metadata["prop"] for f in fields
+                               if "prop" in f.metadata}
+    return found
+
+
+def read_attribute(source: Any, name: str) -> Any:
+    """Strawberry's default resolver: `prop` fields from the stored properties, else the
+    attribute."""
+    spec = _props_of(type(source)).get(name)
+    if spec is None:
+        return getattr(source, name)
+    key, enum = spec
+    value = source._p.get(key)
+    if value is None:
+        return None
+    if enum is not None:
+        return enum(value)
+    return value.to_native() if hasattr(value, "to_native") else value
 
 
 @strawberry.interface(description="An object with a global ID; graph nodes keep their history.")
@@ -55,21 +82,19 @@ class Node:
     def id(self) -> strawberry.ID:
         return strawberry.ID(encode_id(self.LABEL, self._p["uid"]))
 
-    @strawberry.field(description="Natural key of the node (ИНН, code, ИНН:number…).")
-    def uid(self) -> str:
-        return self._p["uid"]
+    uid: str = prop("uid", str, "Natural key of the node (ИНН, code, ИНН:number…).")
 
     @strawberry.field(description="When the node was first written.")
     def created_at(self) -> dt.datetime | None:
-        return native(self._p.get("createdAt"))
+        return stamp(self._p.get("createdAt"))
 
     @strawberry.field(description="When the node last changed.")
     def updated_at(self) -> dt.datetime | None:
-        return native(self._p.get("updatedAt"))
+        return stamp(self._p.get("updatedAt"))
 
     @strawberry.field(description="When the node was retired; null while active.")
     def retired_at(self) -> dt.datetime | None:
-        return native(self._p.get("retiredAt"))
+        return stamp(self._p.get("retiredAt"))
 
 
 NODE_TYPES: dict[str, type[Node]] = {}
