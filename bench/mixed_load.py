@@ -19,6 +19,7 @@ import httpx
 
 from bench.harness import as_dict, closed_loop, figures
 from bench.harness import post as _post
+from graph.audit import CHANGE_KEYS_INDEX, key_phrase
 
 WRITE = """mutation($i: EquipmentInput!) { createEquipment(input: $i) {
   status node { id uid } errors { field message } } }"""
@@ -32,11 +33,17 @@ READS = {
 }
 SITES = "query { sites(first: 100) { nodes { organizationInn code } } equipmentTypes(first: 50) " \
         "{ nodes { code } } }"
-MISSING = """
-UNWIND $uids AS u
-OPTIONAL MATCH (e:Equipment {uid: u})
-OPTIONAL MATCH (c:Change {label: 'Equipment', uid: u, op: 'create'})
-WITH u, e, count(c) AS audited
+MISSING = f"""
+UNWIND $rows AS row
+WITH row.uid AS u, row.phrase AS phrase
+OPTIONAL MATCH (e:Equipment {{uid: u}})
+CALL (u, phrase) {{
+  CALL db.index.fulltext.queryNodes('{CHANGE_KEYS_INDEX}', phrase) YIELD node AS s
+  WITH s WHERE s.label = 'Equipment'
+  RETURN sum(size([i IN range(0, size(s.uids) - 1)
+                   WHERE s.uids[i] = u AND s.ops[i] = 'create'])) AS audited
+}}
+WITH u, e, audited
 WHERE e IS NULL OR audited <> 1
 RETURN collect(u) AS missing
 """
@@ -108,6 +115,6 @@ async def run(url: str, token: str, *, seconds: float, concurrency: int,
 
 def missing_writes(driver: Any, mix: Mix, database: str | None = None) -> list[str]:
     """Acknowledged writes not in the graph, or without exactly one audit record."""
-    uids = [uid for uid, _ in mix.acked]
-    records, _, _ = driver.execute_query(MISSING, uids=uids, database_=database)
+    rows = [{"uid": uid, "phrase": key_phrase(uid)} for uid, _ in mix.acked]
+    records, _, _ = driver.execute_query(MISSING, rows=rows, database_=database)
     return records[0]["missing"]

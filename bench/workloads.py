@@ -150,8 +150,10 @@ def _clear_bulk(driver: Any, db: str, uids: list[str]) -> None:
         chunk = uids[i:i + 10000]
         driver.execute_query("UNWIND $u AS u MATCH (e:Equipment {uid: u}) DETACH DELETE e",
                              u=chunk, database_=db)
-        driver.execute_query("UNWIND $u AS u MATCH (c:Change {uid: u}) WHERE c.label = "
-                             "'Equipment' DETACH DELETE c", u=chunk, database_=db)
+    # A W4 load writes only W4 rows: its audit sets are those that name W4 items only.
+    driver.execute_query("MATCH (s:ChangeSet {label: 'Equipment'}) WHERE all(u IN s.uids "
+                         "WHERE split(u, ':')[1] STARTS WITH $p) DETACH DELETE s",
+                         p=PREFIX, database_=db)
 
 
 def _raw_load(driver: Any, db: str, items: list[dict[str, Any]], batch: int) -> None:

@@ -1,4 +1,17 @@
-"""Audit records of writes, created in the same transaction as the change they describe."""
+"""Audit records of writes, created in the same transaction as the change they describe.
+
+One `ChangeSet` node per call (per written batch) holds the batch's changes as parallel lists,
+entry i being one change:
+
+    (:ChangeSet {id, at, actor, source, label,
+                 uids: [uid], ops: [op], fields: [JSON list of field names],
+                 before: [JSON object or ''], after: [JSON object or ''],
+                 keys: 'uid1 uid2 …'})
+
+Lists cannot hold nulls, so a missing before/after is ''. `keys` (the uids joined by spaces)
+feeds the full-text index CHANGE_KEYS_INDEX (whitespace analyzer): lookups by uid search it with
+`key_phrase(uid)` and then keep only the entries whose uid is exactly the one asked for.
+"""
 
 from __future__ import annotations
 
@@ -8,32 +21,37 @@ import uuid
 from collections.abc import Generator, Sequence
 from typing import Any
 
+CHANGE_KEYS_INDEX = "changeset_keys"
+
 AUDIT_CYPHER = """
-UNWIND $changes AS c
-CREATE (:Change {id: c.id, at: $at, actor: $actor, source: $source, label: $label,
-                 uid: c.uid, op: c.op, fields: c.fields, before: c.before, after: c.after})
+CREATE (:ChangeSet {id: $id, at: $at, actor: $actor, source: $source, label: $label,
+                    uids: $uids, ops: $ops, fields: $fields, before: $before, after: $after,
+                    keys: $keys})
 """
 
 
-def _json(values: dict[str, Any] | None) -> str | None:
-    if values is None:
-        return None
-
+def _json(values: Any) -> str:
     def default(v: Any) -> str:
         return v.isoformat() if hasattr(v, "isoformat") else str(v)
 
     return json.dumps(values, ensure_ascii=False, sort_keys=True, default=default)
 
 
+def key_phrase(uid: str) -> str:
+    """Full-text query matching `uid` as an exact phrase of the `keys` text."""
+    return '"' + uid.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def audit_params(label: str, changes: Sequence[dict[str, Any]], actor: str, source: str,
                  at: dt.datetime) -> dict[str, Any]:
+    uids = [c["uid"] for c in changes]
     return {
-        "label": label, "actor": actor, "source": source, "at": at,
-        "changes": [
-            {"id": str(uuid.uuid4()), "uid": c["uid"], "op": c["op"], "fields": c.get("fields", []),
-             "before": _json(c.get("before")), "after": _json(c.get("after"))}
-            for c in changes
-        ],
+        "id": str(uuid.uuid4()), "label": label, "actor": actor, "source": source, "at": at,
+        "uids": uids, "ops": [c["op"] for c in changes],
+        "fields": [_json(list(c.get("fields", []))) for c in changes],
+        "before": ["" if c.get("before") is None else _json(c["before"]) for c in changes],
+        "after": ["" if c.get("after") is None else _json(c["after"]) for c in changes],
+        "keys": " ".join(uids),
     }
 
 

@@ -142,10 +142,13 @@ CALL () {
 CALL (c) {
   OPTIONAL MATCH (st:Staff)-[q:QUALIFIED_IN]->(c)
   WHERE st.retiredAt IS NULL AND (q.valid_until IS NULL OR q.valid_until >= $today)
+  WITH st, q ORDER BY st.uid
   WITH st.organization AS org, count(st) AS n,
-       count(CASE WHEN q.expert_status <> 'NONE' THEN 1 END) AS experts
+       count(CASE WHEN q.expert_status <> 'NONE' THEN 1 END) AS experts,
+       collect({uid: st.uid, fullName: st.full_name, role: st.role, position: st.position,
+                expertStatus: q.expert_status, validUntil: q.valid_until}) AS members
   WHERE org IS NOT NULL
-  RETURN collect({org: org, n: n, experts: experts}) AS staffing
+  RETURN collect({org: org, n: n, experts: experts, members: members}) AS staffing
 }
 CALL (l, items, places, staffing) {
   CALL (items, places) {
@@ -199,14 +202,8 @@ RETURN l.min_staff AS minStaff, l.expert_required AS expertRequired, totalCount,
     total: r.total, full: r.full, staffCount: r.staff.n, expertCount: r.staff.experts,
     staffMissing: NOT r.staffOk, distance: r.distance, dkey: r.dkey,
     gaps: [g IN r.gaps | g {.type, .name, .scope, .required, .available}],
-    staff: CASE WHEN $staffLimit IS NULL THEN null ELSE COLLECT {
-      MATCH (:Organization {uid: r.s.organization})<-[:WORKS_AT]-(st:Staff)
-            -[q:QUALIFIED_IN]->(c)
-      WHERE st.retiredAt IS NULL AND (q.valid_until IS NULL OR q.valid_until >= $today)
-      WITH st, q ORDER BY st.uid LIMIT $staffLimit
-      RETURN {uid: st.uid, fullName: st.full_name, role: st.role, position: st.position,
-              expertStatus: q.expert_status, validUntil: q.valid_until}
-    } END
+    staff: CASE WHEN $staffLimit IS NULL THEN null
+                ELSE coalesce(r.staff.members, [])[..$staffLimit] END
   }] AS page
 """
 

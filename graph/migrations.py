@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from graph.audit import CHANGE_KEYS_INDEX
 from graph.registry import REGISTRIES
 
-SCHEMA_VERSION = 1
+# 2: the audit trail moved from one Change node per row to one ChangeSet per batch.
+SCHEMA_VERSION = 2
 
 # Properties that list filters and sorts use, per label.
 RANGE_INDEXES: dict[str, tuple[str, ...]] = {
@@ -64,9 +66,15 @@ def statements() -> list[str]:
         f"CREATE FULLTEXT INDEX {FULLTEXT_INDEX} IF NOT EXISTS FOR (n:{labels}) ON EACH [{props}] "
         "OPTIONS {indexConfig: {`fulltext.analyzer`: 'russian'}}"
     )
-    out.append("CREATE CONSTRAINT change_id IF NOT EXISTS FOR (c:Change) REQUIRE c.id IS UNIQUE")
-    for prop in ("at", "uid", "actor", "label"):
-        out.append(f"CREATE INDEX change_{prop} IF NOT EXISTS FOR (c:Change) ON (c.{prop})")
+    # The audit trail (graph/audit.py): one ChangeSet per written batch.
+    out.append("CREATE CONSTRAINT changeset_id IF NOT EXISTS "
+               "FOR (s:ChangeSet) REQUIRE s.id IS UNIQUE")
+    for prop in ("at", "actor", "label"):
+        out.append(f"CREATE INDEX changeset_{prop} IF NOT EXISTS FOR (s:ChangeSet) ON (s.{prop})")
+    out.append(
+        f"CREATE FULLTEXT INDEX {CHANGE_KEYS_INDEX} IF NOT EXISTS FOR (s:ChangeSet) ON EACH "
+        "[s.keys] OPTIONS {indexConfig: {`fulltext.analyzer`: 'whitespace'}}"
+    )
     # Network plans (graph/planning.py): not registries, own keys.
     for label in ("NetworkPlan", "PlanAssignment"):
         out.append(f"CREATE CONSTRAINT {label.lower()}_uid IF NOT EXISTS "
@@ -77,12 +85,46 @@ def statements() -> list[str]:
     return out
 
 
+# Schema of version 1: one Change node per changed row.
+OLD_AUDIT_SCHEMA = ("DROP CONSTRAINT change_id IF EXISTS",
+                    *(f"DROP INDEX change_{p} IF EXISTS" for p in ("at", "uid", "actor", "label")))
+
+# Version 1 → 2: the Change nodes of one write (same at, actor, source, label) become one
+# ChangeSet; each batch deletes what it converted, so a rerun picks up where it stopped.
+CONVERT_CHANGES = r"""
+MATCH (c:Change)
+WITH c ORDER BY c.id
+WITH c.at AS at, c.actor AS actor, c.source AS source, c.label AS label, collect(c) AS changes
+CALL (at, actor, source, label, changes) {
+  CREATE (:ChangeSet {
+    id: randomUUID(), at: at, actor: actor, source: source, label: label,
+    uids: [c IN changes | c.uid], ops: [c IN changes | c.op],
+    fields: [c IN changes | '[' + reduce(t = '', f IN coalesce(c.fields, []) |
+             t + CASE t WHEN '' THEN '' ELSE ', ' END + '"' +
+             replace(replace(f, '\\', '\\\\'), '"', '\\"') + '"') + ']'],
+    before: [c IN changes | coalesce(c.before, '')],
+    after: [c IN changes | coalesce(c.after, '')],
+    keys: reduce(t = '', c IN changes | t + CASE t WHEN '' THEN '' ELSE ' ' END + c.uid)})
+  FOREACH (c IN changes | DETACH DELETE c)
+} IN TRANSACTIONS OF 10 ROWS
+"""
+
+
+def upgrade_audit(driver: Any, database: str | None = None) -> None:
+    """Convert the Change nodes of an older graph into ChangeSets, then drop their schema."""
+    with driver.session(database=database) as session:
+        session.run(CONVERT_CHANGES).consume()  # CALL … IN TRANSACTIONS: an implicit transaction
+    for stmt in OLD_AUDIT_SCHEMA:
+        driver.execute_query(stmt, database_=database)
+
+
 def migrate(driver: Any, database: str | None = None) -> int:
     """Apply every statement (each is IF NOT EXISTS), wait for indexes, record the version."""
     stmts = statements()
     for stmt in stmts:
         driver.execute_query(stmt, database_=database)
     driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
+    upgrade_audit(driver, database)
     driver.execute_query(
         "MERGE (s:HubSchema {id: 'graph'}) SET s.version = $v", v=SCHEMA_VERSION,
         database_=database,

@@ -240,16 +240,19 @@ def page_cypher(registry: str, filters: tuple[str, ...], sort: str, descending: 
     where = " AND ".join(conds)
     op = "<" if descending else ">"
     direction = "DESC" if descending else "ASC"
+    score = ", score" if search else ""
     keyset = ""
     if after:
+        # on the projected key: a predicate on n.uid itself would tempt the planner into a
+        # range seek over the whole label instead of the anchor
         v = _param_expr(key, "after_key")
-        keyset = f" AND ({key.expr} {op} {v} OR ({key.expr} = {v} AND n.uid {op} $after_uid))"
-    score = ", score" if search else ""
+        keyset = (f"  WITH n{score}, {key.expr} AS k\n"
+                  f"  WHERE k {op} {v} OR (k = {v} AND n.uid {op} $after_uid)\n")
     total = ""
     if with_total:
         total = f"CALL () {{ {match} AND {where} RETURN count(n) AS total }}\n"
     return (
-        f"{total}CALL () {{\n  {match} AND {where}{keyset}\n"
+        f"{total}CALL () {{\n  {match} AND {where}\n{keyset}"
         f"  WITH n{score}, {key.expr} AS k ORDER BY k {direction}, n.uid {direction} "
         f"LIMIT $limit\n  RETURN collect({{props: {node_map('n')}, key: k}}) AS page\n}}\n"
         f"RETURN page{', total' if with_total else ', null AS total'}"

@@ -296,6 +296,9 @@ LOAD_ORDER: tuple[str, ...] = (
 BY_LABEL: dict[str, Registry] = {r.label: r for r in REGISTRIES.values()}
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
@@ -315,8 +318,11 @@ def _json_default(value: Any) -> str:
 def node_properties(registry: Registry, node: m.Node) -> dict[str, Any]:
     """The node's stored properties (all model fields; nested lists as canonical JSON)."""
     props: dict[str, Any] = {}
+    values = node.__dict__
     for name in type(node).model_fields:
-        value = _plain(getattr(node, name))
+        value = values[name]
+        if type(value) not in _SCALARS:
+            value = _plain(value)
         if name in registry.json_fields:
             value = json.dumps(value, ensure_ascii=False, sort_keys=True, default=_json_default)
         props[name] = value

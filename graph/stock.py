@@ -5,7 +5,8 @@ no `retiredAt`; pairs with nothing working have no STOCKS relationship. Capabili
 and planning read it instead of summing every equipment item on each request.
 
 It is kept in step by the equipment writes themselves, in the same transaction
-(graph/writes.py runs REFRESH_CYPHER for the pairs an upsert or retire touched), and rebuilt
+(graph/writes.py adds new items' quantities with ADD_CYPHER and runs REFRESH_CYPHER for the
+pairs an update or retire touched), and rebuilt
 by `backfill` (run by `hub migrate` once per graph). The refresh locks
 the pair's STOCKS relationship before it sums, so concurrent writers to one site serialise
 and the last one sums what both committed.
@@ -16,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 REGISTRY = "equipment"
+STOCK_FIELDS = {"organization", "site", "type", "status", "quantity", "retiredAt"}
 
 # Given $pairs: [site uid, type uid] pairs whose working quantity may have changed.
 REFRESH_CYPHER = """
@@ -46,6 +48,33 @@ CALL (s, types, sums) {
 """
 
 
+# Given $deltas: [site uid, type uid, working quantity] of new items. The first SET locks the
+# relationship, so the read below it sees what concurrent writers committed.
+ADD_CYPHER = """
+UNWIND $deltas AS d
+MATCH (s:Site {uid: d[0]})
+MATCH (t:EquipmentType {uid: d[1]})
+MERGE (s)-[k:STOCKS]->(t)
+ON CREATE SET k.working = 0
+SET k.locked = true
+WITH k, d
+SET k.working = k.working + d[2]
+REMOVE k.locked
+"""
+
+
+def added_stock(registry_name: str, props: list[dict[str, Any]]) -> list[list[Any]]:
+    """Working quantity that new equipment items add, per (site, type)."""
+    if registry_name != REGISTRY:
+        return []
+    sums: dict[tuple[str, str], int] = {}
+    for p in props:
+        if p.get("status") == "WORKING" and p.get("retiredAt") is None and p.get("quantity"):
+            pair = (f"{p['organization']}:{p['site']}", p["type"])
+            sums[pair] = sums.get(pair, 0) + p["quantity"]
+    return [[site, type_, n] for (site, type_), n in sorted(sums.items()) if n > 0]
+
+
 def pairs_after_upsert(registry_name: str, props: list[dict[str, Any]]) -> list[list[str]]:
     """(site, type) pairs to refresh after equipment writes: where each item is now and,
     when its site or type changed (`_before` holds changed fields' old values), where it was."""
@@ -53,8 +82,11 @@ def pairs_after_upsert(registry_name: str, props: list[dict[str, Any]]) -> list[
         return []
     pairs = set()
     for p in props:
+        before = p.get("_before")
+        if before is not None and not before.keys() & STOCK_FIELDS:
+            continue  # an update that leaves stock as it was (name, year…)
         pairs.add((f"{p['organization']}:{p['site']}", p["type"]))
-        before = p.get("_before") or {}
+        before = before or {}
         if before.keys() & {"organization", "site", "type"}:
             org = before.get("organization", p["organization"])
             pairs.add((f"{org}:{before.get('site', p['site'])}", before.get("type", p["type"])))

@@ -18,7 +18,7 @@ from graph import stock
 from graph.registry import REGISTRIES, Registry, referenced_uids, write_row
 from graph.validation import RowError
 
-BATCH_SIZE = 2000
+BATCH_SIZE = 5000  # rows per statement (loaders commit every 5 000 rows too)
 
 Plan = Generator[tuple[str, dict[str, Any]], list[Any], Any]
 
@@ -52,11 +52,24 @@ class WriteResult:
 
 
 @lru_cache
-def node_cypher(label: str) -> str:
-    """MERGE the nodes; set properties only where something changed; report the diff."""
+def node_cypher(registry_name: str) -> str:
+    """MERGE the nodes; set properties only where something changed; report the diff.
+
+    New nodes get their relationships here too (nothing to compare with: CREATE), so a load
+    of new rows is one statement per batch, like a hand-written UNWIND … MERGE.
+    """
+    registry = REGISTRIES[registry_name]
+    links = "".join(
+        f"""CALL (n, row, created) {{
+  WITH * WHERE created
+  UNWIND row.l{i} AS x
+  MATCH (t:{link.target} {{uid: x.uid}})
+  CREATE {_fresh(registry, i)}{" SET r = x.props" if link.with_props else ""}
+}}
+""" for i, link in enumerate(registry.links))
     return f"""
 UNWIND $rows AS row
-MERGE (n:{label} {{uid: row.uid}})
+MERGE (n:{registry.label} {{uid: row.uid}})
 WITH n, row, n.createdAt IS NULL AS created, properties(n) AS before
 WITH n, row, created, before,
      [k IN keys(row.props)
@@ -64,7 +77,8 @@ WITH n, row, created, before,
      ] AS changed
 FOREACH (_ IN CASE WHEN created OR size(changed) > 0 THEN [1] ELSE [] END |
   SET n += row.props, n.createdAt = coalesce(n.createdAt, $now), n.updatedAt = $now)
-// one record: the rows not listed here were created
+WITH n, row, created, before, changed
+{links}// one record: the rows not listed here were created
 RETURN collect(CASE WHEN NOT created AND size(changed) = 0 THEN row.uid END) AS unchanged,
        collect(CASE WHEN NOT created AND size(changed) > 0
                THEN {{uid: row.uid, changed: changed, before: [k IN changed | before[k]]}} END)
@@ -76,21 +90,6 @@ def _fresh(registry: Registry, i: int) -> str:
     link = registry.links[i]
     return f"(n)-[r:{link.rel}]->(t)" if link.outgoing else \
         f"(n)<-[r:{link.rel}]-(t)"
-
-
-@lru_cache
-def link_create_cypher(registry_name: str, i: int) -> str:
-    """Relationships of new nodes: nothing to compare with, so CREATE."""
-    registry = REGISTRIES[registry_name]
-    link = registry.links[i]
-    set_props = " SET r = x.props" if link.with_props else ""
-    return f"""
-UNWIND $rows AS row
-MATCH (n:{registry.label} {{uid: row.uid}})
-UNWIND row.targets AS x
-MATCH (t:{link.target} {{uid: x.uid}})
-CREATE {_fresh(registry, i)}{set_props}
-"""
 
 
 @lru_cache
@@ -122,7 +121,7 @@ def upsert_plan(registry: Registry, nodes: Sequence[m.Node],
     for start in range(0, len(nodes), BATCH_SIZE):
         rows = [write_row(registry, node) for node in nodes[start:start + BATCH_SIZE]]
         by_uid = {row["uid"]: row for row in rows}
-        [record] = yield node_cypher(registry.label), {"rows": rows, "now": now}
+        [record] = yield node_cypher(registry.name), {"rows": rows, "now": now}
         unchanged = set(record["unchanged"])
         updated = {u["uid"]: u for u in record["updated"]}
         created, touched = [], []
@@ -145,17 +144,15 @@ def upsert_plan(registry: Registry, nodes: Sequence[m.Node],
                 result.changes.append({"uid": uid, "op": "create", "fields": fields,
                                        "after": {k: row["props"][k] for k in fields}})
         for i, link in enumerate(registry.links):
-            new = [{"uid": u, "targets": by_uid[u][f"l{i}"]} for u in created
-                   if by_uid[u][f"l{i}"]]
-            if new:
-                yield link_create_cypher(registry.name, i), {"rows": new}
             moved = [{"uid": u, "targets": by_uid[u][f"l{i}"]} for u, fields, _ in touched
                      if fields & set(link.fields)]
             if moved:
                 yield link_replace_cypher(registry.name, i), {"rows": moved}
+        deltas = stock.added_stock(registry.name, [by_uid[u]["props"] for u in created])
+        if deltas:
+            yield stock.ADD_CYPHER, {"deltas": deltas}
         pairs = stock.pairs_after_upsert(
-            registry.name, [by_uid[u]["props"] for u in created]
-            + [{**by_uid[u]["props"], "_before": before} for u, _, before in touched])
+            registry.name, [{**by_uid[u]["props"], "_before": before} for u, _, before in touched])
         if pairs:
             yield stock.REFRESH_CYPHER, {"pairs": pairs}
     return result

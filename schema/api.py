@@ -18,6 +18,7 @@ from schema.capability.resolvers import Query as CapabilityQuery
 from schema.catalog.resolvers import Query as CatalogQuery
 from schema.core.access import AccessPolicy
 from schema.core.errors import MaskUnexpectedErrors
+from schema.core.execution import HubExecutionContext
 from schema.core.node import read_attribute
 from schema.core.resolvers import Query as CoreQuery
 from schema.registry.mutations import Mutation as RegistryMutation
@@ -54,6 +55,7 @@ def build_schema(extensions: Sequence[Any] = (), config: Any = None) -> strawber
         # set by extensions that enter before it.
         extensions=[*extensions, AccessPolicy, MaskUnexpectedErrors],
         config=config or StrawberryConfig(default_resolver=read_attribute),
+        execution_context_class=HubExecutionContext,
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from neo4j import Driver
 
+from graph.audit_reads import changes_query
 from graph.checksums import inn_with_checksum
 from graph.ingest import IngestReport, ingest, prepare
 from graph.registry import REGISTRIES
@@ -22,6 +23,15 @@ def write(driver: Driver, registry: str, rows: Sequence[Mapping[str, Any]], *,
     prepared = prepare(REGISTRIES[registry], rows)
     with driver.session(database=database) as session:
         return session.execute_write(lambda tx: ingest(tx, prepared, partial=partial))
+
+
+def audit_trail(runner: Any, **filters: Any) -> list[dict[str, Any]]:
+    """Per-entity changes, newest first, read as `changes` reads them (driver or transaction);
+    `fields`, `before`, `after` as stored: JSON text ('' for none)."""
+    cypher, params = changes_query(limit=100_000, **filters)
+    if hasattr(runner, "execute_query"):
+        return [r["change"] for r in runner.execute_query(cypher, params).records]
+    return [r["change"] for r in runner.run(cypher, params)]
 
 
 def region_rows() -> dict[str, list[dict[str, Any]]]:

@@ -5,7 +5,7 @@ import pytest
 from graph.access import Principal
 from graph.ingest import ingest, prepare
 from graph.registry import REGISTRIES
-from tests.factories import inn, seed_region
+from tests.factories import audit_trail, inn, seed_region
 
 
 def _write(driver, registry, rows, principal):
@@ -58,9 +58,8 @@ def test_write_rights(db, principal, registry, row, allowed):
     if not allowed:
         assert report.errors and _graph_state(db) == before
     else:
-        records, _, _ = db.execute_query(
-            "MATCH (c:Change) WHERE c.actor <> 'system' RETURN c.actor AS actor, c.label AS label")
-        assert [(r["actor"], r["label"]) for r in records] == [
+        changes = [c for c in audit_trail(db) if c["actor"] != "system"]
+        assert [(c["actor"], c["label"]) for c in changes] == [
             (principal.name, REGISTRIES[registry].label)]
 
 
@@ -70,12 +69,11 @@ def test_audit_records_before_and_after(db):
     changed = dict(_site(inn(2)), workplaces=7)
     _write(db, "sites", [changed], REGISTRAR)
     _write(db, "sites", [changed], REGISTRAR)  # unchanged: no record
-    records, _, _ = db.execute_query(
-        "MATCH (c:Change {uid: $uid}) RETURN c.op AS op, c.fields AS f, c.before AS b, "
-        "c.after AS a ORDER BY c.at", uid=f"{inn(2)}:S9")
-    assert [r["op"] for r in records] == ["create", "update"]
-    assert records[1]["f"] == ["workplaces"]
-    assert (records[1]["b"], records[1]["a"]) == ('{"workplaces": 5}', '{"workplaces": 7}')
+    update, create = audit_trail(db, uid=f"{inn(2)}:S9")
+    assert (create["op"], update["op"]) == ("create", "update")
+    assert create["before"] == "" and '"workplaces": 5' in create["after"]
+    assert update["fields"] == '["workplaces"]'
+    assert (update["before"], update["after"]) == ('{"workplaces": 5}', '{"workplaces": 7}')
 
 
 def test_change_and_audit_commit_together_or_not_at_all(db):
@@ -85,13 +83,13 @@ def test_change_and_audit_commit_together_or_not_at_all(db):
     def failing(tx):
         report = ingest(tx, prepared, principal=REGISTRAR)
         assert report.written
-        inside, = tx.run("MATCH (c:Change {actor: 'college'}) RETURN count(c) AS c").single()
-        assert inside == 1
+        assert [c["uid"] for c in audit_trail(tx, uid=f"{inn(2)}:S9", actor="college")] == [
+            f"{inn(2)}:S9"]
         raise RuntimeError("boom after the change statement")
 
     with db.session() as session, pytest.raises(RuntimeError, match="boom"):
         session.execute_write(failing)
     records, _, _ = db.execute_query(
-        "OPTIONAL MATCH (s:Site {uid: $uid}) OPTIONAL MATCH (c:Change {actor: 'college'}) "
+        "OPTIONAL MATCH (s:Site {uid: $uid}) OPTIONAL MATCH (c:ChangeSet {actor: 'college'}) "
         "RETURN count(s) AS s, count(c) AS c", uid=f"{inn(2)}:S9")
     assert (records[0]["s"], records[0]["c"]) == (0, 0)

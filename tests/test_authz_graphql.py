@@ -16,7 +16,7 @@ from hub import ledger
 from hub.cli import main
 from hub.settings import get_settings
 from schema.core.ids import encode_id
-from tests.factories import inn, seed_region, write_all
+from tests.factories import audit_trail, inn, seed_region, write_all
 from tests.graphql_client import ADMIN, GraphQLClient, live_server, token_for
 
 A, B, C = inn(2), inn(1), inn_with_checksum("770000010")  # registrar's college, 52, region 77
@@ -38,11 +38,11 @@ ACCESS_WORDS = ("не даёт права", "вне региона", "не за�
                 "Требуется токен")
 
 FINGERPRINT = """
-MATCH (n) WHERE NOT n:Change AND NOT n:HubSchema
+MATCH (n) WHERE NOT n:ChangeSet AND NOT n:HubSchema
 WITH n ORDER BY labels(n)[0], n.uid
 WITH collect([labels(n), n.uid, toString(n.updatedAt), toString(n.retiredAt)]) AS nodes
 CALL () { MATCH ()-[r]->() RETURN count(r) AS rels }
-CALL () { MATCH (c:Change) RETURN count(c) AS changes }
+CALL () { MATCH (s:ChangeSet) RETURN sum(size(s.uids)) AS changes }
 RETURN nodes, rels, changes
 """
 
@@ -231,10 +231,8 @@ def test_plan_and_roadmap_rights(world, role, plan, roadmap):
             assert got == "denied", (role, query, body)
             assert fingerprint(driver) == before, (role, query)
     if roadmap:
-        changes = driver.execute_query(
-            "MATCH (c:Change {label: 'ControlPoint', source: 'graphql'}) "
-            "RETURN c.actor AS actor").records
-        assert changes and all(r["actor"].startswith("test-") for r in changes)
+        changes = audit_trail(driver, label="ControlPoint", source="graphql")
+        assert changes and all(c["actor"].startswith("test-") for c in changes)
 
 
 def test_hub_load_as_account_follows_the_same_rules(db, tmp_path, capsys):
@@ -254,10 +252,8 @@ def test_hub_load_as_account_follows_the_same_rules(db, tmp_path, capsys):
     assert fingerprint(db) == before  # all or nothing: the own row is not written either
 
     assert main(["load", "sites", str(own), "--as", name]) == 0
-    change = db.execute_query(
-        "MATCH (c:Change {uid: $uid}) RETURN c.actor AS actor, c.source AS source, c.op AS op",
-        uid=f"{A}:L1").records
-    assert [(r["actor"], r["source"], r["op"]) for r in change] == [
+    change = audit_trail(db, uid=f"{A}:L1")
+    assert [(c["actor"], c["source"], c["op"]) for c in change] == [
         (name, "load:own.csv", "create")]
     assert main(["load", "sites", str(other), "--as", "no-such-account"]) == 2
 

@@ -67,3 +67,25 @@ def test_concurrent_writers_to_one_site_lose_nothing(db):
         t.join()
     assert errors == []
     assert _stock(db) == [(SITE, "WELD-INV", 8 * (2 + 3 + 4))]
+
+
+def test_concurrent_creates_at_one_site_add_up(db):
+    """New items add their quantity to STOCKS: concurrent adders must not lose one another's."""
+    seed_region(db)
+    errors = []
+
+    def creator(k):
+        try:
+            for i in range(8):
+                assert write(db, "equipment", [_eq(100 * k + i, quantity=k + 1)]).ok
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=creator, args=(k,)) for k in (1, 2, 3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert _stock(db) == [(SITE, "WELD-INV", 8 * (2 + 3 + 4))]
+    assert backfill(db, force=True) and _stock(db) == [(SITE, "WELD-INV", 8 * (2 + 3 + 4))]

@@ -24,7 +24,7 @@ from hub.cli import main as hub
 from loaders.export import content_hash
 from loaders.load import load_source
 from tests.conftest import wipe
-from tests.factories import inn, seed_region
+from tests.factories import audit_trail, inn, seed_region
 
 HUB = str(Path(sys.executable).with_name("hub"))
 
@@ -377,9 +377,8 @@ def test_load_as_an_account_checks_its_rights_and_is_audited(db, tmp_path, monke
         assert code == 1 and report["account"] == "college" and report["created"] == 1
         assert [(e["row"], e["message"]) for e in report["errors"]] == [
             (2, "организация не закреплена за учётной записью")]
-        records, _, _ = db.execute_query(
-            "MATCH (c:Change {label: 'Equipment'}) RETURN c.actor AS a, c.source AS s, c.uid AS u")
-        assert [(r["a"], r["s"], r["u"]) for r in records] == [
+        changes = audit_trail(db, label="Equipment")
+        assert [(c["actor"], c["source"], c["uid"]) for c in changes] == [
             ("college", "load:e.csv", f"{inn(2)}:ИН-0002")]
     finally:
         get_settings.cache_clear()

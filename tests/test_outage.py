@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from graph.audit import AUDIT_CYPHER
 from graph.migrations import migrate
 from graph.writes import node_cypher
 from hub import neo4j_runtime as rt
@@ -33,11 +34,11 @@ BULK = ("mutation($items: [EquipmentInput!]!) { bulkCreateEquipment(input: $item
 ITEMS = [{"organization": inn(1 + i % 2), "inventoryNumber": f"B-{i}", "type": "WELD-INV",
           "site": "M1", "quantity": 1 + i % 7} for i in range(2400)]
 CONTENT = """
-MATCH (n) WHERE NOT n:Change AND NOT n:HubSchema
+MATCH (n) WHERE NOT n:ChangeSet AND NOT n:HubSchema
 WITH n ORDER BY n.uid, labels(n)[0]
 RETURN collect([labels(n), n.uid, [k IN keys(n) WHERE NOT k IN ['createdAt', 'updatedAt'] |
         [k, toString(n[k])]], COUNT { (n)--() }]) AS nodes,
-       COUNT { MATCH (c:Change {label: 'Equipment'}) } AS audited
+       COUNT { MATCH (s:ChangeSet {label: 'Equipment'}) UNWIND s.uids AS u RETURN u } AS audited
 """
 
 
@@ -108,19 +109,19 @@ def test_bulk_mutation_killed_half_way_then_retried_converges(own):
         wipe(driver, own.neo4j_database)
         seed_region(driver)
     pid = rt.status(own).pid
-    upsert = node_cypher("Equipment")
+    upsert = node_cypher("equipment")
     killed = threading.Event()
     upserts: list[int] = []
     killed_at: list[float] = []
 
     def kill_at_upsert(request_id: str, query: str, params: dict[str, Any]) -> None:
-        # the first chunk (graph.writes.BATCH_SIZE rows) is already MERGEd in the transaction
+        # every row is already MERGEd in the open transaction; the audit comes next
         if query == upsert:
             upserts.append(len(params["rows"]))
-            if len(upserts) == 2 and not killed.is_set():
-                killed_at.append(time.monotonic())
-                killed.set()
-                os.kill(pid, signal.SIGKILL)  # a crash, not a clean shutdown
+        elif query == AUDIT_CYPHER and upserts and not killed.is_set():
+            killed_at.append(time.monotonic())
+            killed.set()
+            os.kill(pid, signal.SIGKILL)  # a crash, not a clean shutdown
 
     with live_server(own) as url:
         client = GraphQLClient(url, timeout=60)
@@ -130,7 +131,7 @@ def test_bulk_mutation_killed_half_way_then_retried_converges(own):
             answered = time.monotonic()
         finally:
             QUERY_LISTENERS.remove(kill_at_upsert)
-        assert killed.is_set() and upserts[0] + upserts[1] == len(ITEMS)
+        assert killed.is_set() and sum(upserts) == len(ITEMS)
         assert body["errors"][0]["extensions"]["code"] == "DATABASE_UNAVAILABLE", body
         assert answered - killed_at[0] < 2.0  # reported within 2 s of the crash
         rt.stop(own)  # reap the killed process, drop its pid file

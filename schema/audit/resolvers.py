@@ -10,21 +10,24 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from graph.audit_reads import CHANGES_CYPHER, changes_params
+from graph.audit_reads import changes_query
 from schema.audit.types import Change, ChangeFilter, ChangeOp, ChangePage, FieldChange
 from schema.core.errors import api_error
 from schema.core.node import check_limit, context, native
 
 
 def _cursor(change: dict[str, Any]) -> str:
-    raw = json.dumps([native(change["at"]).isoformat(), change["id"]])
+    raw = json.dumps([native(change["at"]).isoformat(), change["set"], change["index"]])
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
-def _decode(cursor: str) -> tuple[dt.datetime, str]:
+def _decode(cursor: str) -> tuple[dt.datetime, str, int]:
+    """(at, change set id, entry index) of the last change of the previous page."""
     try:
-        at, id_ = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
-        return dt.datetime.fromisoformat(at), str(id_)
+        at, set_id, index = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
+        if not isinstance(index, int):
+            raise TypeError(index)
+        return dt.datetime.fromisoformat(at), str(set_id), index
     except (ValueError, TypeError):
         raise api_error("Неверный курсор", "BAD_CURSOR") from None
 
@@ -34,7 +37,7 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
 
 
 def _values(text: str | None) -> dict[str, Any]:
-    return json.loads(text) if text else {}
+    return json.loads(text) if text else {}  # '' is stored for "no values"
 
 
 def _change(c: dict[str, Any]) -> Change:
@@ -43,7 +46,7 @@ def _change(c: dict[str, Any]) -> Change:
         field=f,
         before=json.dumps(before[f], ensure_ascii=False) if f in before else None,
         after=json.dumps(after[f], ensure_ascii=False) if f in after else None)
-        for f in c.get("fields") or []]
+        for f in json.loads(c.get("fields") or "[]")]
     return Change(id=strawberry.ID(c["id"]), at=native(c["at"]), actor=c["actor"],
                   source=c["source"], label=c["label"], uid=c["uid"], op=ChangeOp(c["op"]),
                   fields=fields)
@@ -62,11 +65,11 @@ class Query:
     ) -> ChangePage:
         limit = check_limit(first)
         f = filter or ChangeFilter()
-        params = changes_params(
+        cypher, params = changes_query(
             actor=f.actor, label=f.label, uid=f.uid, op=f.op.value if f.op else None,
             source=f.source, since=_aware(f.since), until=_aware(f.until),
             after=_decode(after) if after else None, limit=limit + 1)
-        rows = await context(info).read(CHANGES_CYPHER, **params)
+        rows = await context(info).read(cypher, **params)
         page = [r["change"] for r in rows[:limit]]
         return ChangePage(items=[_change(c) for c in page], has_next_page=len(rows) > limit,
                           end_cursor=_cursor(page[-1]) if page else None)

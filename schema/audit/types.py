@@ -13,6 +13,7 @@ class ChangeOp(Enum):
     CREATE = "create"
     UPDATE = "update"
     RETIRE = "retire"
+    SAVE = "save"  # a network plan saved (created or its draft replaced)
 
 
 @strawberry.type(description="One field of a change: value before and after, as JSON text.")
