@@ -47,17 +47,15 @@ def test_stock_follows_writes_and_matches_rebuild(db):
     assert backfill(db, force=True) and _stock(db) == incremental
 
 
-def test_concurrent_writers_to_one_site_lose_nothing(db):
-    """Quantity updates create no relationship, so only the STOCKS lock orders the writers."""
-    seed_region(db)
-    assert write(db, "equipment", [_eq(100 * k + i) for k in (1, 2, 3) for i in range(8)]).ok
+def _writers_at_once(db, rows_of) -> list[Exception]:
+    """Three threads, each writing its own items one at a time; the errors they met."""
     errors = []
 
     def writer(k):
         try:
             for i in range(8):
-                assert write(db, "equipment", [_eq(100 * k + i, quantity=k + 1)]).ok
-        except Exception as exc:  # noqa: BLE001 - reported below
+                assert write(db, "equipment", [rows_of(k, i)]).ok
+        except Exception as exc:  # noqa: BLE001 - reported by the caller
             errors.append(exc)
 
     threads = [threading.Thread(target=writer, args=(k,)) for k in (1, 2, 3)]
@@ -65,27 +63,20 @@ def test_concurrent_writers_to_one_site_lose_nothing(db):
         t.start()
     for t in threads:
         t.join()
-    assert errors == []
+    return errors
+
+
+def test_concurrent_writers_to_one_site_lose_nothing(db):
+    """Quantity updates create no relationship, so only the STOCKS lock orders the writers."""
+    seed_region(db)
+    assert write(db, "equipment", [_eq(100 * k + i) for k in (1, 2, 3) for i in range(8)]).ok
+    assert _writers_at_once(db, lambda k, i: _eq(100 * k + i, quantity=k + 1)) == []
     assert _stock(db) == [(SITE, "WELD-INV", 8 * (2 + 3 + 4))]
 
 
 def test_concurrent_creates_at_one_site_add_up(db):
     """New items add their quantity to STOCKS: concurrent adders must not lose one another's."""
     seed_region(db)
-    errors = []
-
-    def creator(k):
-        try:
-            for i in range(8):
-                assert write(db, "equipment", [_eq(100 * k + i, quantity=k + 1)]).ok
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=creator, args=(k,)) for k in (1, 2, 3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert _writers_at_once(db, lambda k, i: _eq(100 * k + i, quantity=k + 1)) == []
     assert _stock(db) == [(SITE, "WELD-INV", 8 * (2 + 3 + 4))]
     assert backfill(db, force=True) and _stock(db) == [(SITE, "WELD-INV", 8 * (2 + 3 + 4))]

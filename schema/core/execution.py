@@ -17,6 +17,17 @@ from graphql.pyutils import Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 
+def _read_leaf(resolve: Any, leaf: Any, source: Any) -> Any:
+    """The coerced value, or None when the standard path should run (null, or an error it
+    will report)."""
+    try:
+        value = resolve(source, None)
+        coerced = None if value is None else leaf.coerce_output_value(value)
+    except Exception:  # noqa: BLE001 - the standard path reports it
+        return None
+    return None if coerced is Undefined else coerced
+
+
 class HubExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -35,13 +46,8 @@ class HubExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if isinstance(leaf, GraphQLNonNull):
                 leaf = leaf.of_type
             if isinstance(leaf, GraphQLScalarType | GraphQLEnumType):
-                try:
-                    value = resolve(source, None)
-                    if value is not None:
-                        coerced = leaf.coerce_output_value(value)
-                        if coerced is not Undefined and coerced is not None:
-                            return coerced
-                except Exception:  # noqa: BLE001 - the standard path reports it
-                    pass
+                value = _read_leaf(resolve, leaf, source)
+                if value is not None:
+                    return value
         return super().execute_field(parent_type, source, field_details_list, path,
                                      position_context)

@@ -1,0 +1,35 @@
+"""Stored-property fields take a short path through graphql-core (schema/core/execution.py);
+a value that does not fit its GraphQL type must still end as the usual located error."""
+
+from tests.factories import inn, seed_region, write
+from tests.graphql_client import GraphQLClient, live_server
+
+QUERY = """{ equipment(first: 5, filter: {organization: ["%s"]}) {
+  nodes { uid inventoryNumber quantity year status } } }""" % inn(1)
+
+
+def test_property_fields_read_and_bad_values_report_where(db, settings):
+    seed_region(db)
+    assert write(db, "equipment", [
+        {"organization": inn(1), "inventory_number": "E-1", "type": "WELD-INV", "site": "M1",
+         "quantity": 3, "year": 2020, "status": "REPAIR"}]).ok
+    with live_server(settings) as url:
+        api = GraphQLClient(url)
+        node = api.data(QUERY)["equipment"]["nodes"][0]
+        assert node == {"uid": f"{inn(1)}:E-1", "inventoryNumber": "E-1", "quantity": 3,
+                        "year": 2020, "status": "REPAIR"}
+
+        # written behind the hub's back: values of the wrong type
+        uid = f"{inn(1)}:E-1"
+        db.execute_query("MATCH (e:Equipment {uid: $u}) SET e.year = 'давно'", u=uid)
+        body = api.execute(QUERY)
+        assert [e["path"] for e in body["errors"]] == [["equipment", "nodes", 0, "year"]]
+        assert "Int cannot represent" in body["errors"][0]["message"]
+        assert body["data"]["equipment"]["nodes"] == [{**node, "year": None}]
+
+        db.execute_query("MATCH (e:Equipment {uid: $u}) SET e.quantity = 'много'", u=uid)
+        body = api.execute(QUERY)
+        assert [e["path"] for e in body["errors"]] == [["equipment", "nodes", 0, "quantity"]]
+        # `quantity: Int!` inside `nodes: [Equipment!]!` of a non-null connection: the null
+        # goes up to `data`, as the spec says, and the error still names the field
+        assert body["data"] is None
