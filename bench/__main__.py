@@ -190,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
         if web:
             token = admin_token(settings)
             port = free_port()
-            server = serve(port, dict(os.environ))
+            # hub and floor do the same work: no dashboard shared between W1 requests
+            server = serve(port, {"HUB_DASHBOARD_TTL": "0", **os.environ})
             try:
                 rows, hot = asyncio.run(run_http(settings, token, f"http://127.0.0.1:{port}",
                                                  web, region, args))

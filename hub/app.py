@@ -25,6 +25,7 @@ from hub.middleware import BodySizeLimit, RequestTimeout
 from hub.settings import Settings, get_settings
 from schema import hardening
 from schema.api import build_schema
+from schema.core.cache import SharedResults
 from schema.core.context import SESSION_OPTIONS, HubContext
 
 log = logging.getLogger("hub.app")
@@ -36,7 +37,8 @@ class HubGraphQL(GraphQL):
         settings: Settings = state.settings
         ctx = HubContext(driver=state.driver, database=settings.neo4j_database,
                          request=request, response=response,
-                         public_catalog=settings.anonymous_catalog)
+                         public_catalog=settings.anonymous_catalog,
+                         dashboards=state.dashboards)
         try:
             ctx.principal = await principal_from_header(
                 request.headers.get("authorization"), settings.ledger_url)
@@ -76,6 +78,7 @@ def create_app(settings: Settings | None = None,
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.driver = async_driver(settings)
+        app.state.dashboards = SharedResults(settings.dashboard_ttl)
         # What exists now (schema, modules) lives as long as the process: keep it out of
         # every garbage collection (a page allocates ~10^5 objects, so collections are
         # frequent). Measured: −20–30 % CPU per request.

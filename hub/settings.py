@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = 5_000_000
     request_timeout: float = 30.0
     anonymous_catalog: bool = True
+    # A computed situational-centre dashboard is shared for this many seconds (0: never).
+    dashboard_ttl: float = 5.0
 
     @property
     def bolt_uri(self) -> str:

@@ -4,8 +4,9 @@ a value that does not fit its GraphQL type must still end as the usual located e
 from tests.factories import inn, seed_region, write
 from tests.graphql_client import GraphQLClient, live_server
 
-QUERY = """{ equipment(first: 5, filter: {organization: ["%s"]}) {
-  nodes { uid inventoryNumber quantity year status } } }""" % inn(1)
+QUERY = """query($o: [String!]) { equipment(first: 5, filter: {organization: $o}) {
+  nodes { uid inventoryNumber quantity year status } } }"""
+ORG = {"o": [inn(1)]}
 
 
 def test_property_fields_read_and_bad_values_report_where(db, settings):
@@ -15,20 +16,20 @@ def test_property_fields_read_and_bad_values_report_where(db, settings):
          "quantity": 3, "year": 2020, "status": "REPAIR"}]).ok
     with live_server(settings) as url:
         api = GraphQLClient(url)
-        node = api.data(QUERY)["equipment"]["nodes"][0]
+        node = api.data(QUERY, ORG)["equipment"]["nodes"][0]
         assert node == {"uid": f"{inn(1)}:E-1", "inventoryNumber": "E-1", "quantity": 3,
                         "year": 2020, "status": "REPAIR"}
 
         # written behind the hub's back: values of the wrong type
         uid = f"{inn(1)}:E-1"
         db.execute_query("MATCH (e:Equipment {uid: $u}) SET e.year = 'давно'", u=uid)
-        body = api.execute(QUERY)
+        body = api.execute(QUERY, ORG)
         assert [e["path"] for e in body["errors"]] == [["equipment", "nodes", 0, "year"]]
         assert "Int cannot represent" in body["errors"][0]["message"]
         assert body["data"]["equipment"]["nodes"] == [{**node, "year": None}]
 
         db.execute_query("MATCH (e:Equipment {uid: $u}) SET e.quantity = 'много'", u=uid)
-        body = api.execute(QUERY)
+        body = api.execute(QUERY, ORG)
         assert [e["path"] for e in body["errors"]] == [["equipment", "nodes", 0, "quantity"]]
         # `quantity: Int!` inside `nodes: [Equipment!]!` of a non-null connection: the null
         # goes up to `data`, as the spec says, and the error still names the field

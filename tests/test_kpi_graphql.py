@@ -1,12 +1,14 @@
 """situationalCentre and learnerPortfolio through the live GraphQL API: one Cypher round trip."""
 
 import datetime as dt
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from graph.roadmap import init_roadmap
 from tests.factories import seed_activities
-from tests.graphql_client import GraphQLClient, live_server
+from tests.graphql_client import GraphQLClient, count_queries, live_server
 
 DASHBOARD = """
 query($period: String!, $asOf: Date) {
@@ -84,3 +86,40 @@ def test_portfolio_in_one_round_trip(api):
     assert [e["kind"] for e in p["events"]] == ["EVENT", "PROFESSIONAL_TRIAL"]
     assert api.data('{ learnerPortfolio(externalId: "nobody") { externalId } }') == {
         "learnerPortfolio": None}
+
+
+BOARD = """query($asOf: Date) { situationalCentre(region: "52", period: "2025", asOf: $asOf) {
+  kpis(keys: ["peopleTrained"]) { value } roadmap { number status } } }"""
+
+
+def test_screens_asking_at_once_share_one_computation(api):
+    first, statements = api.counted(BOARD, {"asOf": "2025-07-01"})
+    assert statements == 1
+    again, statements = api.counted(BOARD, {"asOf": "2025-07-01"})
+    assert (again, statements) == (first, 0)
+    # ten screens at the same moment, a dashboard nobody asked for yet: one computation
+    with count_queries() as seen, ThreadPoolExecutor(10) as pool:
+        boards = list(pool.map(lambda _: api.data(BOARD, {"asOf": "2025-08-01"}), range(10)))
+    assert len(seen) == 1 and all(b == boards[0] for b in boards)
+
+
+def test_a_write_through_the_hub_shows_at_once(api):
+    before = api.data(BOARD, {"asOf": "2025-07-01"})
+    assert {a["number"]: a["status"] for a in before["situationalCentre"]["roadmap"]}[2] != "DONE"
+    api.data('mutation { updateRoadmapActivity(region: "52", number: 2, '
+             'patch: {status: DONE, evidence: "Приказ № 1"}) { errors { message } } }')
+    after, statements = api.counted(BOARD, {"asOf": "2025-07-01"})
+    assert statements == 1
+    assert {a["number"]: a["status"] for a in after["situationalCentre"]["roadmap"]}[2] == "DONE"
+
+
+def test_shared_for_the_configured_seconds_only(db, settings):
+    seed_activities(db)
+    for ttl, expected in ((0, [1, 1]), (0.3, [1, 0])):
+        with live_server(settings.model_copy(update={"dashboard_ttl": ttl})) as url:
+            api = GraphQLClient(url)
+            counts = [api.counted(BOARD, {"asOf": "2025-07-01"})[1] for _ in range(2)]
+            assert counts == expected
+            if ttl:
+                time.sleep(ttl + 0.1)
+                assert api.counted(BOARD, {"asOf": "2025-07-01"})[1] == 1

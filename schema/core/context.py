@@ -18,6 +18,7 @@ from neo4j.exceptions import DriverError, ServiceUnavailable, SessionExpired
 from strawberry.dataloader import DataLoader
 
 from graph.access import Principal
+from schema.core.cache import SharedResults
 
 # Called with (request_id, query, params) for every statement run (tests count with this).
 QUERY_LISTENERS: list[Callable[[str, str, dict[str, Any]], None]] = []
@@ -72,6 +73,7 @@ class HubContext:
     public_catalog: bool = True  # anonymous callers may read the public catalogue
     queries: list[str] = field(default_factory=list)
     loaders: dict[Hashable, DataLoader] = field(default_factory=dict)
+    dashboards: SharedResults | None = None  # the process's shared dashboards
 
     def note(self, query: str, params: dict[str, Any]) -> None:
         self.queries.append(query)
@@ -92,8 +94,11 @@ class HubContext:
 
     async def write(self, fn: Callable[[CountingTx], Awaitable[Any]]) -> Any:
         """Run `fn(tx)` in a managed write transaction; it must be safe to retry."""
-        return await self._session(
+        result = await self._session(
             lambda s: s.execute_write(lambda tx: fn(CountingTx(tx, self))), WRITE_SESSION_OPTIONS)
+        if self.dashboards is not None:
+            self.dashboards.clear()
+        return result
 
     async def _session(self, work: Callable[[Any], Awaitable[Any]],
                        options: dict[str, Any]) -> Any:

@@ -72,10 +72,17 @@ async def situational_centre(info: Info, region: str, period: str,
     as_of = as_of or dt.date.today()
     board = K.Dashboard(region, p, p.previous(), [])
     parts = parts_for(info)
-    if parts:  # one statement for everything selected
-        rows = await context(info).read(K.dashboard_cypher(parts),
-                                        **K.dashboard_params(region, p, as_of))
-        board = K.parse_dashboard(rows[0], region, p)
+    if parts:  # one statement for everything selected, shared by screens asking at once
+        ctx = context(info)
+
+        async def compute() -> K.Dashboard:
+            rows = await ctx.read(K.dashboard_cypher(parts), **K.dashboard_params(region, p, as_of))
+            return K.parse_dashboard(rows[0], region, p)
+
+        if ctx.dashboards is None:
+            board = await compute()
+        else:
+            board = await ctx.dashboards.get((region, p, as_of, parts), compute)
     return T.SituationalCentre(
         _board=board, region=region, period=p.label, period_start=p.start, period_end=p.end,
         previous_period=board.previous.label, as_of=as_of)
