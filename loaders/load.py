@@ -12,7 +12,6 @@ import contextlib
 import datetime as dt
 import gc
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,6 @@ from loaders.mapping import (
 from loaders.sources import SUFFIXES, SourceError, Table, read_source
 
 BATCH_ROWS = 5000
-WRITERS = 2  # write transactions in flight at once
 Progress = Callable[[str, int, int], None]  # registry, records done, records total
 
 
@@ -172,25 +170,22 @@ def load_table(driver: Any, registry: Registry | str, table: Table, *,
     if single or dry_run or (report.errors and not partial):
         return report
 
-    # Checked in full: now write in batches, one managed transaction each, two in flight:
-    # one batch's rows are prepared in Python while the database writes the other.
+    # Checked in full: now write in batches, one managed transaction each. One at a time:
+    # two at once deadlock on the sites, types and STOCKS they share (measured), and making the
+    # next batch's rows in a thread meanwhile gained nothing.
     good = [(i, node) for i, node in valid if i not in rejected_idx]
-    chunks = [good[start:start + batch_rows] for start in range(0, len(good), batch_rows)]
     done = 0
-    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
-        parts = [pool.submit(run, Prepared(registry, len(c), c, []), dry=False) for c in chunks]
-        for chunk, future in zip(chunks, parts, strict=True):
-            part = future.result()
-            _add(report, part)
-            if part.errors:  # a reference vanished since the check (a concurrent delete)
-                report.errors += _problems(cmap, records, part.errors)
-                if not partial:
-                    for later in parts:
-                        later.cancel()
-                    break
-            done += len(chunk)
-            if progress:
-                progress(registry.name, done, len(good))
+    for start in range(0, len(good), batch_rows):
+        chunk = good[start:start + batch_rows]
+        part = run(Prepared(registry, len(chunk), chunk, []), dry=False)
+        _add(report, part)
+        if part.errors:  # a reference vanished since the check (a concurrent delete)
+            report.errors += _problems(cmap, records, part.errors)
+            if not partial:
+                break
+        done += len(chunk)
+        if progress:
+            progress(registry.name, done, len(good))
     return report
 
 
