@@ -1,6 +1,6 @@
 """python -m bench: workloads through the served hub next to the same Cypher on the bare driver.
 
-    python -m bench [--scale region|federal|demo] [--workloads W1,W2,W3,W4] [--concurrency 8]
+    python -m bench [--scale region|federal|demo] [--workloads W1,W2,W3,W4,W5] [--concurrency 8]
                     [--seconds 20] [--warmup 3] [--regions N]
 
 See bench/README.md. Exit status 1 when, at federal scale, a hot statement scans a large label.
@@ -36,15 +36,13 @@ from bench.harness import (
 )
 from bench.workloads import TITLES, bulk_load, bulk_rows, label_counts, prepare, profile
 
-HTTP = ("W1", "W2", "W3")
-
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     ap.add_argument("--scale", default="region", choices=["demo", "region", "federal"])
     ap.add_argument("--regions", type=int, default=None, help="federal: regions to generate")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--workloads", default="W1,W2,W3,W4", help="W1,W2,W3,W4 and/or MIX")
+    ap.add_argument("--workloads", default="W1,W2,W3,W4,W5", help="W1,W2,W3,W4,W5 and/or MIX")
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--dashboard-concurrency", type=int, default=2,
                     help="W1 workers: one dashboard takes seconds of both cores at region scale")
@@ -216,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print()
     print(table(rows))
-    print("(W1–W3: requests/s and ms per request, ratio = hub p50 / floor p50; "
+    print("(W1–W3, W5: requests/s and ms per request, ratio = hub p50 / floor p50; "
           "W4: rows/s, ratio = loader / raw)")
     if "hub_peak_rss_mb" in run:
         print(f"hub peak RSS (VmHWM): {run['hub_peak_rss_mb']} MiB")

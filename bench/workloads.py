@@ -99,9 +99,60 @@ async def w3_requests(driver: Any, db: str, region: str, limit: int) -> list[Req
             for c in comps[::step][:limit]]
 
 
-REQUESTS = {"W1": w1_requests, "W2": w2_requests, "W3": w3_requests}
+# ---------------------------------------------------------------- W5 network planning
+PLAN = """
+query($p: String!, $home: String!, $n: Int!) {
+  planNetworkProgram(program: $p, cohortSize: $n, homeOrganization: $home) {
+    exact partnerCount totalDistanceKm
+    assignments { moduleNumber siteUid organizationInn role hours distanceKm }
+    unplaced { moduleNumber reasons { kind equipmentTypeCode required bestAvailable } }
+    agreements { participant { organizationInn } existingAgreements }
+  }
+}"""
+PLAN_PROGRAMS, PLAN_MODULES = 20, 10
+
+
+async def w5_requests(driver: Any, db: str, region: str, limit: int) -> list[Request]:
+    """planNetworkProgram for 10-module programs of the region's colleges (the generator's
+    programs have 2–5 modules): BENCH-NET-nn, each module teaching a competency with an
+    infrastructure list and needing one unit of three of its types per group and no staff of
+    their own (the generated staff cover few competencies per organization), so that most
+    modules have many candidate sites; made once (idempotent writes)."""
+    from graph.ingest import ingest_async, prepare
+    from graph.registry import REGISTRIES
+
+    colleges = [r["o"] for r in await _rows(
+        driver, db, "MATCH (o:Organization {region: $r, kind: 'COLLEGE'}) "
+        "RETURN o.uid AS o ORDER BY o LIMIT $k", r=region, k=PLAN_PROGRAMS)]
+    lists = await _rows(
+        driver, db, "MATCH (c:Competency)-[:HAS_INFRASTRUCTURE_LIST]->(l)-[r:REQUIRES]->(t) "
+        "WITH c, collect({equipment_type: t.uid, quantity: 1, scope: 'PER_GROUP'})[..3] "
+        "AS needs RETURN c.uid AS c, needs ORDER BY c")
+    programs, modules = [], []
+    for i, home in enumerate(colleges):
+        code = f"BENCH-NET-{i + 1:02d}"
+        programs.append({"code": code, "name": f"Сетевая программа {i + 1}",
+                         "type": "SECTORAL", "hours": 36 * PLAN_MODULES, "network": True,
+                         "organization": home})
+        for k in range(PLAN_MODULES):
+            comp = lists[(i * PLAN_MODULES + k) * 7 % len(lists)]
+            modules.append({"program": code, "number": k + 1, "name": f"Модуль {k + 1}",
+                            "hours": 36, "competency": comp["c"], "requirements": comp["needs"],
+                            "min_staff": 0})
+    async with driver.session(database=db) as session:
+        for registry, rows in (("programs", programs), ("modules", modules)):
+            prepared = prepare(REGISTRIES[registry], rows)
+            report = await session.execute_write(lambda tx, p=prepared: ingest_async(tx, p))
+            if not report.ok:
+                raise RuntimeError(f"W5 {registry}: {report.errors[:3]}")
+    return [Request("plan_network_program", PLAN,
+                    {"p": p["code"], "home": p["organization"], "n": COHORT})
+            for p in programs[:limit]]
+
+
+REQUESTS = {"W1": w1_requests, "W2": w2_requests, "W3": w3_requests, "W5": w5_requests}
 TITLES = {"W1": "dashboard", "W2": "registry browse", "W3": "capability", "W4": "bulk load",
-          "MIX": "mixed read/write"}
+          "W5": "network planning", "MIX": "mixed read/write"}
 
 
 async def _rows(driver: Any, db: str, query: str, **params: Any) -> list[dict[str, Any]]:

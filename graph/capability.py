@@ -1,10 +1,12 @@
 """Which sites can deliver a competency for a cohort, and what is missing where.
 
-One Cypher query per call (`SITES_CYPHER`). It starts from the competency's infrastructure list
+One Cypher query per call (`sites_cypher`). It starts from the competency's infrastructure list
 (unique-index seek on the competency), goes to the listed equipment types and from each type to
 the sites stocking it through the derived `STOCKS {working}` relationships (graph/stock.py: the
 summed quantity of WORKING, non-retired equipment per site and type, kept in step by every
-equipment write), so neither Equipment nor Site is scanned. A site is a candidate when it holds
+equipment write) — within a region or municipality through their index on (type,
+municipality), so the federation's other regions are not read — and neither Equipment nor Site
+is scanned. A site is a candidate when it holds
 at least one working unit of a listed type; sites with nothing listed are not returned.
 
 Per site, for a cohort of N:
@@ -125,7 +127,7 @@ def decode_cursor(cursor: str) -> list[Any]:
         raise CapabilityError(f"недействительный курсор: {cursor!r}") from exc
 
 
-SITES_CYPHER = """
+_SITES = """
 MATCH (c:Competency {uid: $competency})-[:HAS_INFRASTRUCTURE_LIST]->(l:InfrastructureList)
 WHERE l.retiredAt IS NULL
 CALL (l) {
@@ -153,7 +155,7 @@ CALL (c) {
 CALL (l, items, places, staffing) {
   CALL (items, places) {
   UNWIND items AS it
-  MATCH (:EquipmentType {uid: it.type})<-[k:STOCKS]-(s:Site)
+  {stock_match}
   WITH s, collect({type: it.type, available: k.working}) AS stock
   WHERE s.retiredAt IS NULL AND (places IS NULL OR s.municipality IN places)
   RETURN s, stock
@@ -206,6 +208,19 @@ RETURN l.min_staff AS minStaff, l.expert_required AS expertRequired, totalCount,
                 ELSE coalesce(r.staff.members, [])[..$staffLimit] END
   }] AS page
 """
+
+
+# Where the candidate sites come from: within places, the STOCKS index on (type, municipality)
+# gives just the region's stock of each type; without, every site stocking the type.
+_STOCK_IN_PLACES = ("MATCH (s:Site)-[k:STOCKS]->(:EquipmentType) "
+                    "WHERE k.type = it.type AND k.municipality IN places")
+_STOCK_ANYWHERE = "MATCH (:EquipmentType {uid: it.type})<-[k:STOCKS]-(s:Site)"
+SITES_IN_PLACES_CYPHER = _SITES.replace("{stock_match}", _STOCK_IN_PLACES)
+SITES_CYPHER = _SITES.replace("{stock_match}", _STOCK_ANYWHERE)
+
+
+def sites_cypher(q: SitesQuery) -> str:
+    return SITES_IN_PLACES_CYPHER if q.region or q.municipality else SITES_CYPHER
 
 
 def sites_parameters(q: SitesQuery) -> dict[str, Any]:
@@ -263,12 +278,12 @@ def page_from_record(q: SitesQuery, record: Any) -> SitesPage:
 
 def sites_for_competency(tx: Any, q: SitesQuery) -> SitesPage:
     """Run in a (sync) read transaction or session."""
-    return page_from_record(q, tx.run(SITES_CYPHER, sites_parameters(q)).single())
+    return page_from_record(q, tx.run(sites_cypher(q), sites_parameters(q)).single())
 
 
 async def sites_for_competency_async(read: Read, q: SitesQuery) -> SitesPage:
     """`read(query, params)` returns the records (e.g. the GraphQL request context's read)."""
-    rows = await read(SITES_CYPHER, sites_parameters(q))
+    rows = await read(sites_cypher(q), sites_parameters(q))
     return page_from_record(q, rows[0] if rows else None)
 
 

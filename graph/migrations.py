@@ -75,6 +75,9 @@ def statements() -> list[str]:
         f"CREATE FULLTEXT INDEX {CHANGE_KEYS_INDEX} IF NOT EXISTS FOR (s:ChangeSet) ON EACH "
         "[s.keys] OPTIONS {indexConfig: {`fulltext.analyzer`: 'whitespace'}}"
     )
+    # A region's stock of a type (graph/stock.py, graph/capability.py).
+    out.append("CREATE INDEX stocks_type_municipality IF NOT EXISTS "
+               "FOR ()-[k:STOCKS]-() ON (k.type, k.municipality)")
     # Network plans (graph/planning.py): not registries, own keys.
     for label in ("NetworkPlan", "PlanAssignment"):
         out.append(f"CREATE CONSTRAINT {label.lower()}_uid IF NOT EXISTS "

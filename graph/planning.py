@@ -541,9 +541,10 @@ CALL (modules, places) {
   UNWIND modules AS m
   UNWIND m.needs AS n
   WITH DISTINCT n.type AS type, places
-  MATCH (:EquipmentType {uid: type})<-[k:STOCKS]-(s:Site)
-  WITH s, collect([type, k.working]) AS stock, places
-  WHERE s.retiredAt IS NULL AND s.municipality IN places
+  MATCH (s:Site)-[k:STOCKS]->(:EquipmentType)
+  WHERE k.type = type AND k.municipality IN places
+  WITH s, collect([type, k.working]) AS stock
+  WHERE s.retiredAt IS NULL
   RETURN collect(s {.uid, .name, .organization, .workplaces, .latitude, .longitude,
                     stock: stock}) AS stocked
 }

@@ -1,7 +1,9 @@
 """Working stock per site and equipment type: (Site)-[:STOCKS {working}]->(EquipmentType).
 
 `working` is the summed quantity of the site's equipment of that type with status WORKING and
-no `retiredAt`; pairs with nothing working have no STOCKS relationship. Capability matching
+no `retiredAt`; pairs with nothing working have no STOCKS relationship. Each also carries
+`type` (the type's uid) and `municipality` (the site's), indexed together, so that a search
+within a region seeks that region's stock of a type instead of the whole federation's. Capability matching
 and planning read it instead of summing every equipment item on each request.
 
 It is kept in step by the equipment writes themselves, in the same transaction
@@ -29,7 +31,7 @@ CALL (s, types) {
   UNWIND types AS type
   MATCH (t:EquipmentType {uid: type})
   MERGE (s)-[k:STOCKS]->(t)
-  SET k.working = -1
+  SET k.working = -1, k.type = t.uid, k.municipality = s.municipality
 }
 CALL (s, types) {
   // filter the site's own items: a predicate inside the pattern lets the planner seek
@@ -55,7 +57,7 @@ UNWIND $deltas AS d
 MATCH (s:Site {uid: d[0]})
 MATCH (t:EquipmentType {uid: d[1]})
 MERGE (s)-[k:STOCKS]->(t)
-ON CREATE SET k.working = 0
+ON CREATE SET k.working = 0, k.type = t.uid, k.municipality = s.municipality
 SET k.locked = true
 WITH k, d
 SET k.working = k.working + d[2]
@@ -73,6 +75,21 @@ def added_stock(registry_name: str, props: list[dict[str, Any]]) -> list[list[An
             pair = (f"{p['organization']}:{p['site']}", p["type"])
             sums[pair] = sums.get(pair, 0) + p["quantity"]
     return [[site, type_, n] for (site, type_), n in sorted(sums.items()) if n > 0]
+
+
+# Given $uids: sites whose municipality changed; their STOCKS follow (see the module doc).
+MOVED_SITES_CYPHER = """
+UNWIND $uids AS u
+MATCH (s:Site {uid: u})-[k:STOCKS]->()
+SET k.municipality = s.municipality
+"""
+
+
+def moved_sites(registry_name: str, touched: list[tuple[str, set[str]]]) -> list[str]:
+    """Sites of an upsert whose municipality changed."""
+    if registry_name != "sites":
+        return []
+    return [uid for uid, fields in touched if "municipality" in fields]
 
 
 def pairs_after_upsert(registry_name: str, props: list[dict[str, Any]]) -> list[list[str]]:
@@ -103,11 +120,11 @@ CALL (s) {
   WHERE e.status = 'WORKING' AND e.retiredAt IS NULL
   WITH s, t, sum(e.quantity) AS working
   WHERE working > 0
-  CREATE (s)-[:STOCKS {working: working}]->(t)
+  CREATE (s)-[:STOCKS {working: working, type: t.uid, municipality: s.municipality}]->(t)
 } IN TRANSACTIONS OF 200 ROWS
 """
 
-STOCK_VERSION = 1
+STOCK_VERSION = 2  # 2: STOCKS carry type and municipality (indexed together)
 
 
 def backfill(driver: Any, database: str | None = None, force: bool = False) -> bool:

@@ -16,7 +16,7 @@ from tests.factories import inn, seed_activities
 def test_bench_runs_hub_and_floor_side_by_side(db, settings, capsys):
     seed_activities(db)
     before = set(RESULTS.glob("*-bench-demo.json")) if RESULTS.exists() else set()
-    code = main(["--scale", "demo", "--no-prepare", "--workloads", "W1,W2,W3",
+    code = main(["--scale", "demo", "--no-prepare", "--workloads", "W1,W2,W3,W5",
                  "--seconds", "1", "--warmup", "0.5", "--concurrency", "2",
                  "--requests", "3"])
     assert code == 0
@@ -26,7 +26,7 @@ def test_bench_runs_hub_and_floor_side_by_side(db, settings, capsys):
     run = json.loads(path.read_text())
     path.unlink()
     rows = {(r["workload"], r["target"]): r for r in run["rows"]}
-    assert set(rows) == {(w, t) for w in ("W1", "W2", "W3") for t in ("hub", "floor")}
+    assert set(rows) == {(w, t) for w in ("W1", "W2", "W3", "W5") for t in ("hub", "floor")}
     for (w, target), r in rows.items():
         assert r["errors"] == 0, (w, target, r["error_samples"])
         assert r["requests"] > 0 and r["p95_ms"] >= r["p50_ms"] > 0, (w, target, r)
@@ -34,7 +34,7 @@ def test_bench_runs_hub_and_floor_side_by_side(db, settings, capsys):
     assert rows[("W2", "hub")]["distinct_requests"] >= 4
     assert rows[("W1", "hub")]["statements_per_request"] == 1
     assert run["hub_peak_rss_mb"] > 20
-    assert set(run["profile"]) == {"W1", "W2", "W3"}
+    assert set(run["profile"]) == {"W1", "W2", "W3", "W5"}
     assert all(c["db_hits"] > 0 for checks in run["profile"].values() for c in checks)
 
 

@@ -6,11 +6,15 @@ import math
 import pytest
 
 from graph.capability import (
+    SITES_CYPHER,
+    SITES_IN_PLACES_CYPHER,
     CapabilityError,
     SitesQuery,
     StaffKey,
     qualified_staff,
+    sites_cypher,
     sites_for_competency,
+    sites_parameters,
 )
 from graph.registry import REGISTRIES
 from graph.writes import retire
@@ -211,3 +215,21 @@ def test_expert_requirement_and_staff_list(graph):
 def test_unknown_competency_is_a_clear_error(graph):
     with pytest.raises(CapabilityError, match="инфраструктурного листа"):
         run(graph, competency="NOPE")
+
+
+def test_a_regional_search_reads_only_that_regions_stock(db):
+    """Within a region the candidates come from the STOCKS (type, municipality) index, not from
+    every site of the federation that stocks the type."""
+    q = SitesQuery(competency="MF-01", cohort_size=6, region="52")
+    assert sites_cypher(q) == SITES_IN_PLACES_CYPHER
+    assert sites_cypher(SitesQuery(competency="MF-01", cohort_size=6)) == SITES_CYPHER
+    with db.session() as s:
+        plan = s.run("EXPLAIN " + sites_cypher(q), sites_parameters(q)).consume().plan
+
+    def operators(p):
+        yield p["operatorType"].split("@")[0], str(p.get("args", {}).get("Details", ""))
+        for child in p.get("children", []):
+            yield from operators(child)
+
+    seeks = [d for op, d in operators(plan) if op == "DirectedRelationshipIndexSeek"]
+    assert any("STOCKS(type, municipality)" in d for d in seeks), list(operators(plan))

@@ -12,9 +12,12 @@ SITE = f"{inn(1)}:M1"
 
 
 def _stock(driver):
+    """(site, type, working); each STOCKS also names its type and its site's municipality."""
     records, _, _ = driver.execute_query(
         "MATCH (s:Site)-[k:STOCKS]->(t:EquipmentType) "
-        "RETURN s.uid AS s, t.uid AS t, k.working AS w ORDER BY s, t")
+        "RETURN s.uid AS s, t.uid AS t, k.working AS w, k.type = t.uid AS typed, "
+        "k.municipality = s.municipality AS placed ORDER BY s, t")
+    assert all(r["typed"] and r["placed"] for r in records), records
     return [(r["s"], r["t"], r["w"]) for r in records]
 
 
@@ -43,6 +46,12 @@ def test_stock_follows_writes_and_matches_rebuild(db):
         s.execute_write(lambda tx: retire(tx, REGISTRIES["equipment"], [f"{inn(1)}:E-3", "nope"],
                                           dt.datetime.now(dt.UTC)))
     assert _stock(db) == [(f"{inn(1)}:M2", "LATHE-CNC", 4)]
+    # a site that moves takes its stock along (searches by municipality read it there)
+    write(db, "sites", [{"organization": inn(1), "code": "M2", "name": "Вторая площадка",
+                         "municipality": "22721000", "workplaces": 5}])
+    records, _, _ = db.execute_query("MATCH (:Site {uid: $s})-[k:STOCKS]->() "
+                                     "RETURN k.municipality AS m", s=f"{inn(1)}:M2")
+    assert [r["m"] for r in records] == ["22721000"]
     incremental = _stock(db)
     assert backfill(db, force=True) and _stock(db) == incremental
 
