@@ -3,15 +3,16 @@
 `working` is the summed quantity of the site's equipment of that type with status WORKING and
 no `retiredAt`; pairs with nothing working have no STOCKS relationship. Each also carries
 `type` (the type's uid) and `municipality` (the site's), indexed together, so that a search
-within a region seeks that region's stock of a type instead of the whole federation's. Capability matching
-and planning read it instead of summing every equipment item on each request.
+within a region seeks that region's stock of a type instead of the whole federation's.
+Capability matching and planning read it instead of summing every equipment item on each
+request.
 
-It is kept in step by the equipment writes themselves, in the same transaction
-(graph/writes.py adds new items' quantities with ADD_CYPHER and runs REFRESH_CYPHER for the
-pairs an update or retire touched), and rebuilt
-by `backfill` (run by `hub migrate` once per graph). The refresh locks
-the pair's STOCKS relationship before it sums, so concurrent writers to one site serialise
-and the last one sums what both committed.
+It is kept in step by the writes themselves, in the same transaction (graph/writes.py adds new
+items' quantities with ADD_CYPHER, runs REFRESH_CYPHER for the pairs an update or retire
+touched, and MOVED_SITES_CYPHER when a site changes municipality), and rebuilt by `backfill`
+(run by `hub migrate` once per graph). Both ADD and the refresh lock the pair's STOCKS
+relationship before they read it, so concurrent writers to one site serialise and the last
+one counts what both committed.
 """
 
 from __future__ import annotations
