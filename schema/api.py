@@ -6,6 +6,7 @@ To add a domain, append its Query / Mutation class to QUERIES / MUTATIONS (one l
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import strawberry
@@ -54,7 +55,9 @@ def build_schema(extensions: Sequence[Any] = (), config: Any = None) -> strawber
         # AccessPolicy after the limits: ValidationCache overwrites pre_execution_errors
         # set by extensions that enter before it.
         extensions=[*extensions, AccessPolicy, MaskUnexpectedErrors],
-        config=config or StrawberryConfig(default_resolver=read_attribute),
+        # property fields (`schema.core.node.prop`) are read by this resolver, whatever else
+        # the caller configures
+        config=replace(config or StrawberryConfig(), default_resolver=read_attribute),
         execution_context_class=HubExecutionContext,
     )
 

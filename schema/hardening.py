@@ -37,8 +37,6 @@ from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
 
-from schema.core.node import read_attribute
-
 
 @dataclass(frozen=True)
 class Limits:
@@ -187,7 +185,6 @@ def extensions(limits: Limits) -> list[Any]:
 
 def config(limits: Limits) -> StrawberryConfig:
     return StrawberryConfig(
-        default_resolver=read_attribute,
         relay_max_results=limits.max_page,
         disable_field_suggestions=limits.production,
         batching_config={"max_operations": limits.max_operations},

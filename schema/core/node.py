@@ -68,9 +68,7 @@ def read_attribute(source: Any, name: str) -> Any:
     value = source._p.get(key)
     if value is None:
         return None
-    if enum is not None:
-        return enum(value)
-    return value.to_native() if hasattr(value, "to_native") else value
+    return enum(value) if enum is not None else native(value)
 
 
 @strawberry.interface(description="An object with a global ID; graph nodes keep their history.")
