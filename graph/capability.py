@@ -4,10 +4,11 @@ One Cypher query per call (`sites_cypher`). It starts from the competency's infr
 (unique-index seek on the competency), goes to the listed equipment types and from each type to
 the sites stocking it through the derived `STOCKS {working}` relationships (graph/stock.py: the
 summed quantity of WORKING, non-retired equipment per site and type, kept in step by every
-equipment write) — within a region or municipality through their index on (type,
+equipment write) — within a region or municipality through their index on (type, region,
 municipality), so the federation's other regions are not read — and neither Equipment nor Site
-is scanned. A site is a candidate when it holds
-at least one working unit of a listed type; sites with nothing listed are not returned.
+is scanned. A site is a candidate when it holds at least one working unit of a listed type;
+sites with nothing listed are not returned. Every candidate is scored from its (site, type)
+rows in one aggregation; gaps and staff lists are built only for the page's sites.
 
 Per site, for a cohort of N:
 - an item is satisfied when the working, non-retired quantity at the site is ≥ quantity × N
@@ -136,11 +137,6 @@ CALL (l) {
                   required: CASE r.scope WHEN 'PER_WORKPLACE' THEN r.quantity * $cohort
                                          ELSE r.quantity END}) AS items
 }
-CALL () {
-  OPTIONAL MATCH (mu:Municipality) WHERE mu.region = $region
-  RETURN CASE WHEN $municipality IS NOT NULL THEN [$municipality]
-              WHEN $region IS NOT NULL THEN collect(mu.uid) END AS places
-}
 CALL (c) {
   OPTIONAL MATCH (st:Staff)-[q:QUALIFIED_IN]->(c)
   WHERE st.retiredAt IS NULL AND (q.valid_until IS NULL OR q.valid_until >= $today)
@@ -152,48 +148,58 @@ CALL (c) {
   WHERE org IS NOT NULL
   RETURN collect({org: org, n: n, experts: experts, members: members}) AS staffing
 }
-CALL (l, items, places, staffing) {
-  CALL (items, places) {
-  UNWIND items AS it
-  {stock_match}
-  WITH s, collect({type: it.type, available: k.working}) AS stock
-  WHERE s.retiredAt IS NULL AND (places IS NULL OR s.municipality IN places)
-  RETURN s, stock
+WITH c, l, items, staffing,
+     coalesce($region, COLLECT { MATCH (m:Municipality {uid: $municipality})
+                                 RETURN m.region }[0]) AS region,
+     [x IN staffing WHERE x.n >= l.min_staff AND (NOT l.expert_required OR x.experts > 0)
+      | x.org] AS staffedOrgs,
+     size([it IN items WHERE it.scope = 'PER_WORKPLACE']) AS perWorkplace
+CALL (l, items, region, staffedOrgs, perWorkplace) {
+  // per site, from its stock of the listed types: items satisfied for the cohort, and the
+  // per-workplace items it holds with the fewest workplaces they equip
+  CALL (items, region) {
+    UNWIND items AS it
+    {stock_match}
+    WITH s, count(CASE WHEN k.working >= it.required THEN 1 END) AS held,
+         count(CASE WHEN it.scope = 'PER_WORKPLACE' THEN 1 END) AS perWorkplaceHeld,
+         min(CASE WHEN it.scope = 'PER_WORKPLACE' THEN k.working / it.quantity END) AS equipped,
+         collect(it.type) AS types, collect(k.working) AS counts
+    WHERE s.retiredAt IS NULL
+    RETURN s, held, perWorkplaceHeld, equipped, types, counts
   }
-WITH l, items, staffing, s,
-     [it IN items | it {.*, available: coalesce(
-        head([x IN stock WHERE x.type = it.type | x.available]), 0)}] AS held,
-     coalesce(head([x IN staffing WHERE x.org = s.organization]), {n: 0, experts: 0}) AS staff,
-     CASE WHEN $near IS NULL OR s.latitude IS NULL THEN null
-          ELSE point.distance(point({latitude: s.latitude, longitude: s.longitude}),
-                              point({latitude: $near.lat, longitude: $near.lon})) / 1000.0
-     END AS distance
-WITH l, items, s, held, staff, distance,
-     [it IN held WHERE it.available < it.required] AS gaps,
-     reduce(w = s.workplaces, it IN held |
-       CASE WHEN it.scope = 'PER_WORKPLACE' AND it.available / it.quantity < w
-            THEN it.available / it.quantity ELSE w END) AS workplaces,
-     (l.min_staff > 0 OR l.expert_required) AS staffItem,
-     staff.n >= l.min_staff AND (NOT l.expert_required OR staff.experts > 0) AS staffOk
-WITH l, s, held, staff, distance, gaps, workplaces, staffItem, staffOk,
-     size(items) + CASE WHEN staffItem THEN 1 ELSE 0 END AS total,
-     size(items) - size(gaps) + CASE WHEN staffItem AND staffOk THEN 1 ELSE 0 END AS satisfied
-WITH l, s, staff, distance, gaps, workplaces, staffOk, total, satisfied,
-     CASE WHEN satisfied = total AND workplaces >= $cohort THEN 1 ELSE 0 END AS full,
-     coalesce(distance, $noDistance) AS dkey
-WHERE NOT $requireFull OR full = 1
-ORDER BY full DESC, satisfied DESC, dkey ASC, workplaces DESC, s.uid ASC
-RETURN collect({s: s, staff: staff, distance: distance, gaps: gaps, workplaces: workplaces,
-                staffOk: staffOk, total: total, satisfied: satisfied, full: full,
-                dkey: dkey}) AS ranked
+  WITH l, s, types, counts, held, size(items) AS listed,
+       (l.min_staff > 0 OR l.expert_required) AS staffItem,
+       s.organization IN staffedOrgs AS staffOk,
+       CASE WHEN perWorkplaceHeld < perWorkplace THEN 0
+            WHEN equipped IS NULL OR s.workplaces < equipped THEN s.workplaces
+            ELSE equipped END AS workplaces,
+       CASE WHEN $near IS NULL OR s.latitude IS NULL THEN null
+            ELSE point.distance(point({latitude: s.latitude, longitude: s.longitude}),
+                                point({latitude: $near.lat, longitude: $near.lon})) / 1000.0
+       END AS distance
+  WITH s, types, counts, staffOk, workplaces, distance,
+       listed + CASE WHEN staffItem THEN 1 ELSE 0 END AS total,
+       held + CASE WHEN staffItem AND staffOk THEN 1 ELSE 0 END AS satisfied
+  WITH s, types, counts, staffOk, workplaces, distance, total, satisfied,
+       CASE WHEN satisfied = total AND workplaces >= $cohort THEN 1 ELSE 0 END AS full,
+       coalesce(distance, $noDistance) AS dkey
+  WHERE NOT $requireFull OR full = 1
+  ORDER BY full DESC, satisfied DESC, dkey ASC, workplaces DESC, s.uid ASC
+  RETURN collect({s: s, types: types, counts: counts, distance: distance,
+                  workplaces: workplaces, staffOk: staffOk, total: total, satisfied: satisfied,
+                  full: full, dkey: dkey}) AS ranked
 }
-WITH c, l, size(ranked) AS totalCount,
+WITH l, items, staffing, size(ranked) AS totalCount,
      [r IN ranked WHERE $after IS NULL
         OR r.full < $after[0]
         OR (r.full = $after[0] AND (r.satisfied < $after[1]
         OR (r.satisfied = $after[1] AND (r.dkey > $after[2]
         OR (r.dkey = $after[2] AND (r.workplaces < $after[3]
         OR (r.workplaces = $after[3] AND r.s.uid > $after[4])))))))][..$limit] AS page
+// gaps and staff only for the page's sites
+WITH l, items, totalCount,
+     [r IN page | r {.*, staff: coalesce(head([x IN staffing WHERE x.org = r.s.organization]),
+                                         {n: 0, experts: 0})}] AS page
 RETURN l.min_staff AS minStaff, l.expert_required AS expertRequired, totalCount,
   [r IN page | {
     site: r.s.uid, siteName: r.s.name, organization: r.s.organization,
@@ -203,24 +209,34 @@ RETURN l.min_staff AS minStaff, l.expert_required AS expertRequired, totalCount,
     siteWorkplaces: r.s.workplaces, workplaces: r.workplaces, satisfied: r.satisfied,
     total: r.total, full: r.full, staffCount: r.staff.n, expertCount: r.staff.experts,
     staffMissing: NOT r.staffOk, distance: r.distance, dkey: r.dkey,
-    gaps: [g IN r.gaps | g {.type, .name, .scope, .required, .available}],
+    gaps: [g IN [it IN items | it {.type, .name, .scope, .required,
+                   available: coalesce(head([i IN range(0, size(r.types) - 1)
+                                             WHERE r.types[i] = it.type | r.counts[i]]), 0)}]
+           WHERE g.available < g.required],
     staff: CASE WHEN $staffLimit IS NULL THEN null
                 ELSE coalesce(r.staff.members, [])[..$staffLimit] END
   }] AS page
 """
 
 
-# Where the candidate sites come from: within places, the STOCKS index on (type, municipality)
-# gives just the region's stock of each type; without, every site stocking the type.
-_STOCK_IN_PLACES = ("MATCH (s:Site)-[k:STOCKS]->(:EquipmentType) "
-                    "WHERE k.type = it.type AND k.municipality IN places")
-_STOCK_ANYWHERE = "MATCH (:EquipmentType {uid: it.type})<-[k:STOCKS]-(s:Site)"
-SITES_IN_PLACES_CYPHER = _SITES.replace("{stock_match}", _STOCK_IN_PLACES)
+# Where the candidate sites come from: within a region or municipality, the STOCKS index on
+# (type, region, municipality) gives just that place's stock of each type (the municipality
+# condition on a region search lets the planner use the whole index); without, every site
+# stocking the type.
+_STOCK_IN_REGION = ("MATCH (s)-[k:STOCKS]->() WHERE k.type = it.type AND k.region = region "
+                    "AND k.municipality IS NOT NULL")
+_STOCK_IN_MUNICIPALITY = ("MATCH (s)-[k:STOCKS]->() WHERE k.type = it.type "
+                          "AND k.region = region AND k.municipality = $municipality")
+_STOCK_ANYWHERE = "MATCH (:EquipmentType {uid: it.type})<-[k:STOCKS]-(s)"
+SITES_IN_REGION_CYPHER = _SITES.replace("{stock_match}", _STOCK_IN_REGION)
+SITES_IN_MUNICIPALITY_CYPHER = _SITES.replace("{stock_match}", _STOCK_IN_MUNICIPALITY)
 SITES_CYPHER = _SITES.replace("{stock_match}", _STOCK_ANYWHERE)
 
 
 def sites_cypher(q: SitesQuery) -> str:
-    return SITES_IN_PLACES_CYPHER if q.region or q.municipality else SITES_CYPHER
+    if q.municipality:
+        return SITES_IN_MUNICIPALITY_CYPHER
+    return SITES_IN_REGION_CYPHER if q.region else SITES_CYPHER
 
 
 def sites_parameters(q: SitesQuery) -> dict[str, Any]:

@@ -12,7 +12,8 @@ from graph.audit import CHANGE_KEYS_INDEX
 from graph.registry import REGISTRIES
 
 # 2: the audit trail moved from one Change node per row to one ChangeSet per batch.
-SCHEMA_VERSION = 2
+# 3: STOCKS indexed on (type, region, municipality) instead of (type, municipality).
+SCHEMA_VERSION = 3
 
 # Properties that list filters and sorts use, per label.
 RANGE_INDEXES: dict[str, tuple[str, ...]] = {
@@ -75,9 +76,9 @@ def statements() -> list[str]:
         f"CREATE FULLTEXT INDEX {CHANGE_KEYS_INDEX} IF NOT EXISTS FOR (s:ChangeSet) ON EACH "
         "[s.keys] OPTIONS {indexConfig: {`fulltext.analyzer`: 'whitespace'}}"
     )
-    # A region's stock of a type (graph/stock.py, graph/capability.py).
-    out.append("CREATE INDEX stocks_type_municipality IF NOT EXISTS "
-               "FOR ()-[k:STOCKS]-() ON (k.type, k.municipality)")
+    # A region's or municipality's stock of a type (graph/stock.py, graph/capability.py).
+    out.append("CREATE INDEX stocks_place IF NOT EXISTS "
+               "FOR ()-[k:STOCKS]-() ON (k.type, k.region, k.municipality)")
     # Network plans (graph/planning.py): not registries, own keys.
     for label in ("NetworkPlan", "PlanAssignment"):
         out.append(f"CREATE CONSTRAINT {label.lower()}_uid IF NOT EXISTS "
@@ -88,9 +89,11 @@ def statements() -> list[str]:
     return out
 
 
-# Schema of version 1: one Change node per changed row.
-OLD_AUDIT_SCHEMA = ("DROP CONSTRAINT change_id IF EXISTS",
-                    *(f"DROP INDEX change_{p} IF EXISTS" for p in ("at", "uid", "actor", "label")))
+# What older versions had and this one does not: v1's one Change node per changed row, v2's
+# STOCKS index without region.
+OLD_SCHEMA = ("DROP CONSTRAINT change_id IF EXISTS",
+              *(f"DROP INDEX change_{p} IF EXISTS" for p in ("at", "uid", "actor", "label")),
+              "DROP INDEX stocks_type_municipality IF EXISTS")
 
 # Version 1 → 2: the Change nodes of one write (same at, actor, source, label) become one
 # ChangeSet; each batch deletes what it converted, so a rerun picks up where it stopped.
@@ -114,11 +117,9 @@ CALL (at, actor, source, label, changes) {
 
 
 def upgrade_audit(driver: Any, database: str | None = None) -> None:
-    """Convert the Change nodes of an older graph into ChangeSets, then drop their schema."""
+    """Convert the Change nodes of an older graph into ChangeSets."""
     with driver.session(database=database) as session:
         session.run(CONVERT_CHANGES).consume()  # CALL … IN TRANSACTIONS: an implicit transaction
-    for stmt in OLD_AUDIT_SCHEMA:
-        driver.execute_query(stmt, database_=database)
 
 
 def migrate(driver: Any, database: str | None = None) -> int:
@@ -128,6 +129,8 @@ def migrate(driver: Any, database: str | None = None) -> int:
         driver.execute_query(stmt, database_=database)
     driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
     upgrade_audit(driver, database)
+    for stmt in OLD_SCHEMA:
+        driver.execute_query(stmt, database_=database)
     driver.execute_query(
         "MERGE (s:HubSchema {id: 'graph'}) SET s.version = $v", v=SCHEMA_VERSION,
         database_=database,

@@ -536,13 +536,13 @@ CALL (home) {
   OPTIONAL MATCH (mu:Municipality) WHERE mu.region = home.region
   RETURN collect(mu.uid) AS places
 }
-CALL (modules, places) {
+CALL (modules, home) {
   // working quantity per site and required type (graph/stock.py), in the home's region
   UNWIND modules AS m
   UNWIND m.needs AS n
-  WITH DISTINCT n.type AS type, places
-  MATCH (s:Site)-[k:STOCKS]->(:EquipmentType)
-  WHERE k.type = type AND k.municipality IN places
+  WITH DISTINCT n.type AS type, home.region AS region
+  MATCH (s)-[k:STOCKS]->()
+  WHERE k.type = type AND k.region = region AND k.municipality IS NOT NULL
   WITH s, collect([type, k.working]) AS stock
   WHERE s.retiredAt IS NULL
   RETURN collect(s {.uid, .name, .organization, .workplaces, .latitude, .longitude,

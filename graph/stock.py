@@ -2,14 +2,16 @@
 
 `working` is the summed quantity of the site's equipment of that type with status WORKING and
 no `retiredAt`; pairs with nothing working have no STOCKS relationship. Each also carries
-`type` (the type's uid) and `municipality` (the site's), indexed together, so that a search
-within a region seeks that region's stock of a type instead of the whole federation's.
+`type` (the type's uid), `region` and `municipality` (the site's), indexed together, so that a
+search within a region or municipality seeks just that place's stock of a type (one index seek
+per type) instead of the whole federation's.
 Capability matching and planning read it instead of summing every equipment item on each
 request.
 
 It is kept in step by the writes themselves, in the same transaction (graph/writes.py adds new
 items' quantities with ADD_CYPHER, runs REFRESH_CYPHER for the pairs an update or retire
-touched, and MOVED_SITES_CYPHER when a site changes municipality), and rebuilt by `backfill`
+touched, MOVED_SITES_CYPHER when a site changes municipality and MOVED_MUNICIPALITIES_CYPHER
+when a municipality changes region), and rebuilt by `backfill`
 (run by `hub migrate` once per graph). Both ADD and the refresh lock the pair's STOCKS
 relationship before they read it, so concurrent writers to one site serialise and the last
 one counts what both committed.
@@ -22,17 +24,21 @@ from typing import Any
 REGISTRY = "equipment"
 STOCK_FIELDS = {"organization", "site", "type", "status", "quantity", "retiredAt"}
 
+# The region of site `s` (its municipality's), for the STOCKS index.
+REGION_OF_SITE = "COLLECT { MATCH (m:Municipality {uid: s.municipality}) RETURN m.region }[0]"
+
 # Given $pairs: [site uid, type uid] pairs whose working quantity may have changed.
 REFRESH_CYPHER = """
 UNWIND $pairs AS pair
 WITH DISTINCT pair WHERE pair[0] IS NOT NULL AND pair[1] IS NOT NULL
 WITH pair[0] AS siteUid, collect(pair[1]) AS types ORDER BY siteUid
 MATCH (s:Site {uid: siteUid})
-CALL (s, types) {
+WITH s, types, {region_of_site} AS region
+CALL (s, types, region) {
   UNWIND types AS type
   MATCH (t:EquipmentType {uid: type})
   MERGE (s)-[k:STOCKS]->(t)
-  SET k.working = -1, k.type = t.uid, k.municipality = s.municipality
+  SET k.working = -1, k.type = t.uid, k.region = region, k.municipality = s.municipality
 }
 CALL (s, types) {
   // filter the site's own items: a predicate inside the pattern lets the planner seek
@@ -48,7 +54,7 @@ CALL (s, types, sums) {
   CALL (k, working) { WITH * WHERE working IS NULL OR working <= 0 DELETE k }
   CALL (k, working) { WITH * WHERE working > 0 SET k.working = working }
 }
-"""
+""".replace("{region_of_site}", REGION_OF_SITE)
 
 
 # Given $deltas: [site uid, type uid, working quantity] of new items. The first SET locks the
@@ -57,13 +63,14 @@ ADD_CYPHER = """
 UNWIND $deltas AS d
 MATCH (s:Site {uid: d[0]})
 MATCH (t:EquipmentType {uid: d[1]})
+WITH s, t, d, {region_of_site} AS region
 MERGE (s)-[k:STOCKS]->(t)
-ON CREATE SET k.working = 0, k.type = t.uid, k.municipality = s.municipality
+ON CREATE SET k.working = 0, k.type = t.uid, k.region = region, k.municipality = s.municipality
 SET k.locked = true
 WITH k, d
 SET k.working = k.working + d[2]
 REMOVE k.locked
-"""
+""".replace("{region_of_site}", REGION_OF_SITE)
 
 
 def added_stock(registry_name: str, props: list[dict[str, Any]]) -> list[list[Any]]:
@@ -81,16 +88,32 @@ def added_stock(registry_name: str, props: list[dict[str, Any]]) -> list[list[An
 # Given $uids: sites whose municipality changed; their STOCKS follow (see the module doc).
 MOVED_SITES_CYPHER = """
 UNWIND $uids AS u
-MATCH (s:Site {uid: u})-[k:STOCKS]->()
-SET k.municipality = s.municipality
+MATCH (s:Site {uid: u})
+WITH s, {region_of_site} AS region
+MATCH (s)-[k:STOCKS]->()
+SET k.region = region, k.municipality = s.municipality
+""".replace("{region_of_site}", REGION_OF_SITE)
+
+# Given $uids: municipalities whose region changed; their sites' STOCKS follow.
+MOVED_MUNICIPALITIES_CYPHER = """
+UNWIND $uids AS u
+MATCH (m:Municipality {uid: u})
+MATCH (s:Site {municipality: u})-[k:STOCKS]->()
+SET k.region = m.region
 """
 
 
-def moved_sites(registry_name: str, touched: list[tuple[str, set[str]]]) -> list[str]:
-    """Sites of an upsert whose municipality changed."""
-    if registry_name != "sites":
-        return []
-    return [uid for uid, fields in touched if "municipality" in fields]
+def moved_places(registry_name: str, touched: list[tuple[str, set[str]]]
+                 ) -> tuple[str, list[str]] | None:
+    """The statement and uids for an upsert's sites that changed municipality, or
+    municipalities that changed region; None when there are none."""
+    moves = {"sites": ("municipality", MOVED_SITES_CYPHER),
+             "municipalities": ("region", MOVED_MUNICIPALITIES_CYPHER)}
+    if registry_name not in moves:
+        return None
+    field_name, cypher = moves[registry_name]
+    uids = [uid for uid, fields in touched if field_name in fields]
+    return (cypher, uids) if uids else None
 
 
 def pairs_after_upsert(registry_name: str, props: list[dict[str, Any]]) -> list[list[str]]:
@@ -121,11 +144,13 @@ CALL (s) {
   WHERE e.status = 'WORKING' AND e.retiredAt IS NULL
   WITH s, t, sum(e.quantity) AS working
   WHERE working > 0
-  CREATE (s)-[:STOCKS {working: working, type: t.uid, municipality: s.municipality}]->(t)
+  CREATE (s)-[:STOCKS {working: working, type: t.uid, region: {region_of_site},
+                       municipality: s.municipality}]->(t)
 } IN TRANSACTIONS OF 200 ROWS
-"""
+""".replace("{region_of_site}", REGION_OF_SITE)
 
-STOCK_VERSION = 2  # 2: STOCKS carry type and municipality (indexed together)
+# 2: STOCKS carry type and municipality; 3: and region (indexed together)
+STOCK_VERSION = 3
 
 
 def backfill(driver: Any, database: str | None = None, force: bool = False) -> bool:

@@ -151,9 +151,9 @@ def upsert_plan(registry: Registry, nodes: Sequence[m.Node],
         deltas = stock.added_stock(registry.name, [by_uid[u]["props"] for u in created])
         if deltas:
             yield stock.ADD_CYPHER, {"deltas": deltas}
-        relocated = stock.moved_sites(registry.name, [(u, fields) for u, fields, _ in touched])
+        relocated = stock.moved_places(registry.name, [(u, fields) for u, fields, _ in touched])
         if relocated:
-            yield stock.MOVED_SITES_CYPHER, {"uids": relocated}
+            yield relocated[0], {"uids": relocated[1]}
         pairs = stock.pairs_after_upsert(
             registry.name, [{**by_uid[u]["props"], "_before": before} for u, _, before in touched])
         if pairs:

@@ -7,7 +7,8 @@ import pytest
 
 from graph.capability import (
     SITES_CYPHER,
-    SITES_IN_PLACES_CYPHER,
+    SITES_IN_MUNICIPALITY_CYPHER,
+    SITES_IN_REGION_CYPHER,
     CapabilityError,
     SitesQuery,
     StaffKey,
@@ -164,6 +165,9 @@ def test_region_municipality_and_full_coverage_filters(graph):
     assert [_code(m) for m in run(graph, region="52", require_full_coverage=True).sites] == [
         "S1", "S6"]
     assert run(graph, region="99").total_count == 0
+    assert [_code(m) for m in run(graph, municipality=C).sites] == ["S4"]
+    assert [_code(m) for m in run(graph, region="52", municipality=B).sites] == ["S6", "S2"]
+    assert run(graph, region="33", municipality=B).total_count == 0  # B is not in region 33
 
 
 def _haversine(a, b, radius=6378.14):
@@ -217,11 +221,14 @@ def test_unknown_competency_is_a_clear_error(graph):
         run(graph, competency="NOPE")
 
 
-def test_a_regional_search_reads_only_that_regions_stock(db):
-    """Within a region the candidates come from the STOCKS (type, municipality) index, not from
-    every site of the federation that stocks the type."""
-    q = SitesQuery(competency="MF-01", cohort_size=6, region="52")
-    assert sites_cypher(q) == SITES_IN_PLACES_CYPHER
+@pytest.mark.parametrize("place", [{"region": "52"}, {"municipality": "22701000"}])
+def test_a_regional_search_reads_only_that_places_stock(db, place):
+    """Within a region or municipality the candidates come from one seek per listed type of the
+    STOCKS (type, region, municipality) index, not from every site of the federation that
+    stocks the type."""
+    q = SitesQuery(competency="MF-01", cohort_size=6, **place)
+    assert sites_cypher(q) == (SITES_IN_REGION_CYPHER if "region" in place
+                               else SITES_IN_MUNICIPALITY_CYPHER)
     assert sites_cypher(SitesQuery(competency="MF-01", cohort_size=6)) == SITES_CYPHER
     with db.session() as s:
         plan = s.run("EXPLAIN " + sites_cypher(q), sites_parameters(q)).consume().plan
@@ -232,4 +239,5 @@ def test_a_regional_search_reads_only_that_regions_stock(db):
             yield from operators(child)
 
     seeks = [d for op, d in operators(plan) if op == "DirectedRelationshipIndexSeek"]
-    assert any("STOCKS(type, municipality)" in d for d in seeks), list(operators(plan))
+    assert any("STOCKS(type, region, municipality)" in d and "region = region" in d
+               for d in seeks), list(operators(plan))

@@ -12,11 +12,13 @@ SITE = f"{inn(1)}:M1"
 
 
 def _stock(driver):
-    """(site, type, working); each STOCKS also names its type and its site's municipality."""
+    """(site, type, working); each STOCKS also names its type and its site's municipality
+    and region."""
     records, _, _ = driver.execute_query(
         "MATCH (s:Site)-[k:STOCKS]->(t:EquipmentType) "
+        "MATCH (m:Municipality {uid: s.municipality}) "
         "RETURN s.uid AS s, t.uid AS t, k.working AS w, k.type = t.uid AS typed, "
-        "k.municipality = s.municipality AS placed ORDER BY s, t")
+        "k.municipality = s.municipality AND k.region = m.region AS placed ORDER BY s, t")
     assert all(r["typed"] and r["placed"] for r in records), records
     return [(r["s"], r["t"], r["w"]) for r in records]
 
@@ -46,12 +48,23 @@ def test_stock_follows_writes_and_matches_rebuild(db):
         s.execute_write(lambda tx: retire(tx, REGISTRIES["equipment"], [f"{inn(1)}:E-3", "nope"],
                                           dt.datetime.now(dt.UTC)))
     assert _stock(db) == [(f"{inn(1)}:M2", "LATHE-CNC", 4)]
-    # a site that moves takes its stock along (searches by municipality read it there)
-    write(db, "sites", [{"organization": inn(1), "code": "M2", "name": "Вторая площадка",
-                         "municipality": "22721000", "workplaces": 5}])
-    records, _, _ = db.execute_query("MATCH (:Site {uid: $s})-[k:STOCKS]->() "
-                                     "RETURN k.municipality AS m", s=f"{inn(1)}:M2")
-    assert [r["m"] for r in records] == ["22721000"]
+    # a site that moves takes its stock along (searches by place read it there), also to
+    # another region; so does a municipality that changes region
+    write(db, "regions", [{"code": "33", "name": "Владимирская область"}])
+    write(db, "municipalities", [{"oktmo": "17701000", "name": "г. Владимир", "region": "33"}])
+
+    def placed():
+        records, _, _ = db.execute_query("MATCH (:Site {uid: $s})-[k:STOCKS]->() "
+                                         "RETURN k.region AS r, k.municipality AS m",
+                                         s=f"{inn(1)}:M2")
+        return [(r["r"], r["m"]) for r in records]
+
+    for oktmo, region in (("22721000", "52"), ("17701000", "33")):
+        write(db, "sites", [{"organization": inn(1), "code": "M2", "name": "Вторая площадка",
+                             "municipality": oktmo, "workplaces": 5}])
+        assert placed() == [(region, oktmo)]
+    write(db, "municipalities", [{"oktmo": "17701000", "name": "г. Владимир", "region": "52"}])
+    assert placed() == [("52", "17701000")]
     incremental = _stock(db)
     assert backfill(db, force=True) and _stock(db) == incremental
 

@@ -127,6 +127,23 @@ def test_two_partners_where_greedy_takes_three(graph):
     assert not greedy.exact and sorted(greedy.partners) == sorted(inn(o) for o in (PA, PB, PC))
 
 
+def test_candidate_sites_come_from_the_regions_stock_index(graph):
+    """The planner reads the home region's stock of each needed type through one seek of the
+    STOCKS (type, region, municipality) index, not every site stocking the type."""
+    from graph.planning import PLAN_INPUT_CYPHER, _input_params
+
+    params = _input_params("P-NET", inn(H), START)
+    plan_ = graph.execute_query("EXPLAIN " + PLAN_INPUT_CYPHER, params).summary.plan
+
+    def details(p):
+        yield p["operatorType"].split("@")[0], str(p.get("args", {}).get("Details", ""))
+        for child in p.get("children", []):
+            yield from details(child)
+
+    assert any(op == "DirectedRelationshipIndexSeek" and "STOCKS(type, region, municipality)"
+               in d for op, d in details(plan_)), list(details(plan_))
+
+
 def test_unplaceable_modules_name_the_requirement(graph):
     p, _ = plan(graph)
     reasons = {u.module_number: u.reasons for u in p.unplaced}
