@@ -34,3 +34,28 @@ def test_property_fields_read_and_bad_values_report_where(db, settings):
         # `quantity: Int!` inside `nodes: [Equipment!]!` of a non-null connection: the null
         # goes up to `data`, as the spec says, and the error still names the field
         assert body["data"] is None
+
+
+def test_property_leaves_skip_the_per_field_path(db, settings, monkeypatch):
+    """Only fields that are not stored-property leaves (here the connection and its `nodes`)
+    go through graphql-core's per-field execution; a null optional property is answered as
+    null on the short path too."""
+    from schema.core.execution import HubExecutionContext
+
+    seed_region(db)
+    assert write(db, "equipment", [
+        {"organization": inn(1), "inventory_number": f"E-{i}", "type": "WELD-INV",
+         "site": "M1", "quantity": i, "status": "WORKING"} for i in (1, 2)]).ok
+    seen: list[str] = []
+    standard = HubExecutionContext.execute_field
+
+    def counted(self, parent_type, source, field_details_list, path, position_context=None):
+        seen.append(field_details_list[0].node.name.value)
+        return standard(self, parent_type, source, field_details_list, path, position_context)
+
+    monkeypatch.setattr(HubExecutionContext, "execute_field", counted)
+    with live_server(settings) as url:
+        nodes = GraphQLClient(url).data(QUERY, ORG)["equipment"]["nodes"]
+    assert [(n["inventoryNumber"], n["quantity"], n["year"]) for n in nodes] == [
+        ("E-1", 1, None), ("E-2", 2, None)]
+    assert sorted(seen) == ["equipment", "nodes"]
