@@ -148,7 +148,7 @@ CALL (c) {
   WHERE org IS NOT NULL
   RETURN collect({org: org, n: n, experts: experts, members: members}) AS staffing
 }
-WITH c, l, items, staffing,
+WITH l, items, staffing,
      coalesce($region, COLLECT { MATCH (m:Municipality {uid: $municipality})
                                  RETURN m.region }[0]) AS region,
      [x IN staffing WHERE x.n >= l.min_staff AND (NOT l.expert_required OR x.experts > 0)

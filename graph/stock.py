@@ -57,24 +57,27 @@ CALL (s, types, sums) {
 """.replace("{region_of_site}", REGION_OF_SITE)
 
 
-# Given $deltas: [site uid, type uid, working quantity] of new items. The first SET locks the
-# relationship, so the read below it sees what concurrent writers committed.
+# Given $deltas: per site, [site uid, [[type uid, working quantity], …]] of new items (site
+# region looked up once per site). The first SET locks the relationship, so the read below it
+# sees what concurrent writers committed.
 ADD_CYPHER = """
-UNWIND $deltas AS d
-MATCH (s:Site {uid: d[0]})
-MATCH (t:EquipmentType {uid: d[1]})
-WITH s, t, d, {region_of_site} AS region
+UNWIND $deltas AS g
+MATCH (s:Site {uid: g[0]})
+WITH s, g, {region_of_site} AS region
+UNWIND g[1] AS d
+MATCH (t:EquipmentType {uid: d[0]})
 MERGE (s)-[k:STOCKS]->(t)
 ON CREATE SET k.working = 0, k.type = t.uid, k.region = region, k.municipality = s.municipality
 SET k.locked = true
 WITH k, d
-SET k.working = k.working + d[2]
+SET k.working = k.working + d[1]
 REMOVE k.locked
 """.replace("{region_of_site}", REGION_OF_SITE)
 
 
 def added_stock(registry_name: str, props: list[dict[str, Any]]) -> list[list[Any]]:
-    """Working quantity that new equipment items add, per (site, type)."""
+    """Working quantity that new equipment items add, per site and type (sorted, so that
+    concurrent writers lock pairs in the same order)."""
     if registry_name != REGISTRY:
         return []
     sums: dict[tuple[str, str], int] = {}
@@ -82,7 +85,11 @@ def added_stock(registry_name: str, props: list[dict[str, Any]]) -> list[list[An
         if p.get("status") == "WORKING" and p.get("retiredAt") is None and p.get("quantity"):
             pair = (f"{p['organization']}:{p['site']}", p["type"])
             sums[pair] = sums.get(pair, 0) + p["quantity"]
-    return [[site, type_, n] for (site, type_), n in sorted(sums.items()) if n > 0]
+    by_site: dict[str, list[list[Any]]] = {}
+    for (site, type_), n in sorted(sums.items()):
+        if n > 0:
+            by_site.setdefault(site, []).append([type_, n])
+    return [[site, types] for site, types in by_site.items()]
 
 
 # Given $uids: sites whose municipality changed; their STOCKS follow (see the module doc).

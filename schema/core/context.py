@@ -73,7 +73,8 @@ class HubContext:
     public_catalog: bool = True  # anonymous callers may read the public catalogue
     queries: list[str] = field(default_factory=list)
     loaders: dict[Hashable, DataLoader] = field(default_factory=dict)
-    dashboards: SharedResults | None = None  # the process's shared dashboards
+    # the process's shared dashboards (the default shares nothing)
+    dashboards: SharedResults = field(default_factory=lambda: SharedResults(0))
 
     def note(self, query: str, params: dict[str, Any]) -> None:
         self.queries.append(query)
@@ -96,8 +97,7 @@ class HubContext:
         """Run `fn(tx)` in a managed write transaction; it must be safe to retry."""
         result = await self._session(
             lambda s: s.execute_write(lambda tx: fn(CountingTx(tx, self))), WRITE_SESSION_OPTIONS)
-        if self.dashboards is not None:
-            self.dashboards.clear()
+        self.dashboards.clear()
         return result
 
     async def _session(self, work: Callable[[Any], Awaitable[Any]],

@@ -79,10 +79,7 @@ async def situational_centre(info: Info, region: str, period: str,
             rows = await ctx.read(K.dashboard_cypher(parts), **K.dashboard_params(region, p, as_of))
             return K.parse_dashboard(rows[0], region, p)
 
-        if ctx.dashboards is None:
-            board = await compute()
-        else:
-            board = await ctx.dashboards.get((region, p, as_of, parts), compute)
+        board = await ctx.dashboards.get((region, p, as_of, parts), compute)
     return T.SituationalCentre(
         _board=board, region=region, period=p.label, period_start=p.start, period_end=p.end,
         previous_period=board.previous.label, as_of=as_of)
