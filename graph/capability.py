@@ -221,12 +221,13 @@ RETURN l.min_staff AS minStaff, l.expert_required AS expertRequired, totalCount,
 
 # Where the candidate sites come from: within a region or municipality, the STOCKS index on
 # (type, region, municipality) gives just that place's stock of each type (the municipality
-# condition on a region search lets the planner use the whole index); without, every site
-# stocking the type.
-_STOCK_IN_REGION = ("MATCH (s)-[k:STOCKS]->() WHERE k.type = it.type AND k.region = region "
-                    "AND k.municipality IS NOT NULL")
-_STOCK_IN_MUNICIPALITY = ("MATCH (s)-[k:STOCKS]->() WHERE k.type = it.type "
-                          "AND k.region = region AND k.municipality = $municipality")
+# condition on a region search lets the index answer it; the hint keeps the planner on it
+# whatever the graph's statistics say); without, every site stocking the type.
+_STOCK_IN_PLACE = ("MATCH (s)-[k:STOCKS]->() "
+                   "USING INDEX k:STOCKS(type, region, municipality) "
+                   "WHERE k.type = it.type AND k.region = region AND ")
+_STOCK_IN_REGION = _STOCK_IN_PLACE + "k.municipality IS NOT NULL"
+_STOCK_IN_MUNICIPALITY = _STOCK_IN_PLACE + "k.municipality = $municipality"
 _STOCK_ANYWHERE = "MATCH (:EquipmentType {uid: it.type})<-[k:STOCKS]-(s)"
 SITES_IN_REGION_CYPHER = _SITES.replace("{stock_match}", _STOCK_IN_REGION)
 SITES_IN_MUNICIPALITY_CYPHER = _SITES.replace("{stock_match}", _STOCK_IN_MUNICIPALITY)
