@@ -2,6 +2,7 @@
 
 import datetime as dt
 import math
+import re
 
 import pytest
 
@@ -238,6 +239,12 @@ def test_a_regional_search_reads_only_that_places_stock(db, place):
         for child in p.get("children", []):
             yield from operators(child)
 
-    seeks = [d for op, d in operators(plan) if op == "DirectedRelationshipIndexSeek"]
-    assert any("STOCKS(type, region, municipality)" in d and "region = region" in d
-               for d in seeks), list(operators(plan))
+    # The seek must bind all three keys; variable names in the plan text are the planner's.
+    place_key = ("municipality = $municipality" if "municipality" in place
+                 else "municipality IS NOT NULL")
+    stock_reads = [(op, d) for op, d in operators(plan) if "STOCKS" in d]
+    assert any(op == "DirectedRelationshipIndexSeek"
+               and "STOCKS(type, region, municipality)" in d and "type = it.type" in d
+               and re.search(r"\bregion = \S", d) and place_key in d
+               for op, d in stock_reads), stock_reads
+    assert len(stock_reads) == 1, stock_reads
