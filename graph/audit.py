@@ -16,10 +16,11 @@ feeds the full-text index CHANGE_KEYS_INDEX (whitespace analyzer): lookups by ui
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from collections.abc import Generator, Sequence
 from typing import Any
+
+from pydantic_core import to_json
 
 CHANGE_KEYS_INDEX = "changeset_keys"
 
@@ -30,11 +31,16 @@ CREATE (:ChangeSet {id: $id, at: $at, actor: $actor, source: $source, label: $la
 """
 
 
-def _json(values: Any) -> str:
-    def default(v: Any) -> str:
-        return v.isoformat() if hasattr(v, "isoformat") else str(v)
+def _default(v: Any) -> str:
+    return v.isoformat() if hasattr(v, "isoformat") else str(v)
 
-    return json.dumps(values, ensure_ascii=False, sort_keys=True, default=default)
+
+def _json(value: Any) -> str:
+    """Compact JSON, keys of a top-level object sorted (stored values are scalars, lists of
+    scalars or JSON text)."""
+    if isinstance(value, dict):
+        value = dict(sorted(value.items()))
+    return to_json(value, fallback=_default).decode()
 
 
 def key_phrase(uid: str) -> str:
@@ -45,10 +51,17 @@ def key_phrase(uid: str) -> str:
 def audit_params(label: str, changes: Sequence[dict[str, Any]], actor: str, source: str,
                  at: dt.datetime) -> dict[str, Any]:
     uids = [c["uid"] for c in changes]
+    field_lists: dict[tuple[str, ...], str] = {}  # a batch's rows mostly share one
+    fields = []
+    for c in changes:
+        key = tuple(c.get("fields", ()))
+        text = field_lists.get(key)
+        if text is None:
+            text = field_lists[key] = _json(list(key))
+        fields.append(text)
     return {
         "id": str(uuid.uuid4()), "label": label, "actor": actor, "source": source, "at": at,
-        "uids": uids, "ops": [c["op"] for c in changes],
-        "fields": [_json(list(c.get("fields", []))) for c in changes],
+        "uids": uids, "ops": [c["op"] for c in changes], "fields": fields,
         "before": ["" if c.get("before") is None else _json(c["before"]) for c in changes],
         "after": ["" if c.get("after") is None else _json(c["after"]) for c in changes],
         "keys": " ".join(uids),

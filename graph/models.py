@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import cached_property
 from typing import Annotated, ClassVar
 
 from pydantic import (
@@ -88,7 +89,7 @@ class Node(BaseModel):
     LABEL: ClassVar[str]
     KEY_FIELDS: ClassVar[tuple[str, ...]]
 
-    @property
+    @cached_property
     def uid(self) -> str:
         return join_key(*(str(getattr(self, f)) for f in self.KEY_FIELDS))
 

@@ -23,12 +23,27 @@ BATCH_SIZE = 5000  # rows per statement (loaders commit every 5 000 rows too)
 Plan = Generator[tuple[str, dict[str, Any]], list[Any], Any]
 
 
+class _ShortRepr(list):
+    """A parameter list whose repr is its length. The driver formats every statement's
+    parameters for its debug log line even when that log is off: ≈ 0.1 s per 20 000
+    equipment rows."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"[{len(self)} items]"
+
+
+def _params(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: _ShortRepr(v) if type(v) is list else v for k, v in params.items()}
+
+
 def run_plan(tx: Any, plan: Plan) -> Any:
     """Drive a plan in a sync transaction; its return value."""
     try:
         query, params = next(plan)
         while True:
-            query, params = plan.send(list(tx.run(query, params)))
+            query, params = plan.send(list(tx.run(query, _params(params))))
     except StopIteration as stop:
         return stop.value
 
@@ -37,7 +52,7 @@ async def run_plan_async(tx: Any, plan: Plan) -> Any:
     try:
         query, params = next(plan)
         while True:
-            cursor = await tx.run(query, params)
+            cursor = await tx.run(query, _params(params))
             query, params = plan.send([r async for r in cursor])
     except StopIteration as stop:
         return stop.value
@@ -140,9 +155,9 @@ def upsert_plan(registry: Registry, nodes: Sequence[m.Node],
             else:
                 result.created += 1
                 created.append(uid)
-                fields = sorted(k for k, v in row["props"].items() if v is not None)
-                result.changes.append({"uid": uid, "op": "create", "fields": fields,
-                                       "after": {k: row["props"][k] for k in fields}})
+                after = {k: v for k, v in row["props"].items() if v is not None}
+                result.changes.append({"uid": uid, "op": "create", "fields": sorted(after),
+                                       "after": after})
         for i, link in enumerate(registry.links):
             moved = [{"uid": u, "targets": by_uid[u][f"l{i}"]} for u, fields, _ in touched
                      if fields & set(link.fields)]

@@ -83,3 +83,19 @@ def test_partial_writes_valid_rows_and_reports_the_rest(db):
     assert [(e.row, e.field) for e in report.errors] == [(2, "quantity"), (3, "site")]
     records, _, _ = db.execute_query("MATCH (e:Equipment) RETURN collect(e.inventory_number) AS i")
     assert records[0]["i"] == ["ИНВ-0001"]
+
+
+def test_the_drivers_debug_line_names_batch_sizes_not_rows(db, caplog):
+    """The driver formats each statement's parameters for its debug log whether or not that
+    log is on; a write's row lists print as their length."""
+    import logging
+
+    seed_region(db)
+    with caplog.at_level(logging.DEBUG, logger="neo4j"):
+        report = write(db, "equipment", [_equipment(i) for i in range(3)])
+    assert report.created == 3
+    runs = [r.getMessage() for r in caplog.records if "C: RUN" in r.getMessage()]
+    assert any("'rows': [3 items]" in line for line in runs), runs
+    assert not any("inventory_number" in line for line in runs), runs
+    stored, _, _ = db.execute_query("MATCH (e:Equipment) RETURN count(e) AS n")
+    assert stored[0]["n"] == 3
