@@ -16,11 +16,10 @@ feeds the full-text index CHANGE_KEYS_INDEX (whitespace analyzer): lookups by ui
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Generator, Sequence
 from typing import Any
-
-from pydantic_core import to_json
 
 CHANGE_KEYS_INDEX = "changeset_keys"
 
@@ -35,12 +34,7 @@ def _default(v: Any) -> str:
     return v.isoformat() if hasattr(v, "isoformat") else str(v)
 
 
-def _json(value: Any) -> str:
-    """Compact JSON, keys of a top-level object sorted (stored values are scalars, lists of
-    scalars or JSON text)."""
-    if isinstance(value, dict):
-        value = dict(sorted(value.items()))
-    return to_json(value, fallback=_default).decode()
+_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=_default).encode
 
 
 def key_phrase(uid: str) -> str:
