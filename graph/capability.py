@@ -221,10 +221,11 @@ RETURN l.min_staff AS minStaff, l.expert_required AS expertRequired, totalCount,
 
 # Where the candidate sites come from: within a region or municipality, the STOCKS index on
 # (type, region, municipality) gives just that place's stock of each type (the municipality
-# condition on a region search lets the index answer it; the hint keeps the planner on it
-# whatever the graph's statistics say); without, every site stocking the type.
+# condition on a region search lets the index answer it; the seek hint keeps the planner on
+# one seek per type, not a scan of the whole index, whatever the graph's statistics say);
+# without, every site stocking the type.
 _STOCK_IN_PLACE = ("MATCH (s)-[k:STOCKS]->() "
-                   "USING INDEX k:STOCKS(type, region, municipality) "
+                   "USING INDEX SEEK k:STOCKS(type, region, municipality) "
                    "WHERE k.type = it.type AND k.region = region AND ")
 _STOCK_IN_REGION = _STOCK_IN_PLACE + "k.municipality IS NOT NULL"
 _STOCK_IN_MUNICIPALITY = _STOCK_IN_PLACE + "k.municipality = $municipality"

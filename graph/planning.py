@@ -541,7 +541,7 @@ CALL (modules, home) {
   UNWIND modules AS m
   UNWIND m.needs AS n
   WITH DISTINCT n.type AS type, home.region AS region
-  MATCH (s)-[k:STOCKS]->() USING INDEX k:STOCKS(type, region, municipality)
+  MATCH (s)-[k:STOCKS]->() USING INDEX SEEK k:STOCKS(type, region, municipality)
   WHERE k.type = type AND k.region = region AND k.municipality IS NOT NULL
   WITH s, collect([type, k.working]) AS stock
   WHERE s.retiredAt IS NULL

@@ -34,6 +34,14 @@ def audit_trail(runner: Any, **filters: Any) -> list[dict[str, Any]]:
     return [r["change"] for r in runner.run(cypher, params)]
 
 
+def plan_operators(plan: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(operator, details) of every operator of an EXPLAIN/PROFILE plan, depth first."""
+    out = [(plan["operatorType"].split("@")[0], str(plan.get("args", {}).get("Details", "")))]
+    for child in plan.get("children", []):
+        out += plan_operators(child)
+    return out
+
+
 def region_rows() -> dict[str, list[dict[str, Any]]]:
     """One region, two municipalities, a ЦОПП, a college and an employer with sites."""
     return {

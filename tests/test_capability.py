@@ -20,7 +20,7 @@ from graph.capability import (
 )
 from graph.registry import REGISTRIES
 from graph.writes import retire
-from tests.factories import inn, write, write_all
+from tests.factories import inn, plan_operators, write, write_all
 
 A, B, C = "22701000", "22721000", "17701000"  # two municipalities of region 52, one of 33
 S1 = (56.32, 44.00)
@@ -234,15 +234,10 @@ def test_a_regional_search_reads_only_that_places_stock(db, place):
     with db.session() as s:
         plan = s.run("EXPLAIN " + sites_cypher(q), sites_parameters(q)).consume().plan
 
-    def operators(p):
-        yield p["operatorType"].split("@")[0], str(p.get("args", {}).get("Details", ""))
-        for child in p.get("children", []):
-            yield from operators(child)
-
     # The seek must bind all three keys; variable names in the plan text are the planner's.
     place_key = ("municipality = $municipality" if "municipality" in place
                  else "municipality IS NOT NULL")
-    stock_reads = [(op, d) for op, d in operators(plan) if "STOCKS" in d]
+    stock_reads = [(op, d) for op, d in plan_operators(plan) if "STOCKS" in d]
     assert any(op == "DirectedRelationshipIndexSeek"
                and "STOCKS(type, region, municipality)" in d and "type = it.type" in d
                and re.search(r"\bregion = \S", d) and place_key in d

@@ -20,7 +20,7 @@ from graph.planning import (
     save_plan,
     set_plan_status,
 )
-from tests.factories import inn, write_all
+from tests.factories import inn, plan_operators, write_all
 
 A, B = "22701000", "22721000"
 H, PA, PB, PC, PD = 10, 11, 12, 13, 14  # home, partners A, B, C, and D (too little T8)
@@ -133,15 +133,9 @@ def test_candidate_sites_come_from_the_regions_stock_index(graph):
     from graph.planning import PLAN_INPUT_CYPHER, _input_params
 
     params = _input_params("P-NET", inn(H), START)
-    plan_ = graph.execute_query("EXPLAIN " + PLAN_INPUT_CYPHER, params).summary.plan
-
-    def details(p):
-        yield p["operatorType"].split("@")[0], str(p.get("args", {}).get("Details", ""))
-        for child in p.get("children", []):
-            yield from details(child)
-
+    ops = plan_operators(graph.execute_query("EXPLAIN " + PLAN_INPUT_CYPHER, params).summary.plan)
     assert any(op == "DirectedRelationshipIndexSeek" and "STOCKS(type, region, municipality)"
-               in d for op, d in details(plan_)), list(details(plan_))
+               in d for op, d in ops), ops
 
 
 def test_unplaceable_modules_name_the_requirement(graph):
