@@ -223,8 +223,11 @@ def main(argv: list[str] | None = None) -> int:
         for c in checks:
             mark = "ok  " if c["ok"] else "SCAN"
             scans = "; ".join(f"{s['operator']} {s['label']}({s['nodes']})" for s in c["scans"])
-            print(f"PROFILE {name} {mark} hits={c['db_hits']:>8} {c['statement'][:80]}"
+            print(f"PROFILE {name} {mark} runs={c['runs']:>4} hits mean={c['db_hits']:>8} "
+                  f"max={c['db_hits_max']:>8} {c['statement'][:60]}"
                   + (f"  [{scans}]" if scans else ""))
+            for seek in c["seeks"]:
+                print(f"        {seek}")
             if not c["ok"]:
                 bad.append((name, c))
     if args.scale == "federal":

@@ -259,50 +259,69 @@ def bulk_load(driver: Any, db: str, items: list[dict[str, Any]], *, batch: int =
 
 
 # ---------------------------------------------------------------- PROFILE check
-SCANS = ("NodeByLabelScan", "AllNodesScan")
+SCANS = ("NodeByLabelScan", "AllNodesScan", "NodeIndexScan", "DirectedRelationshipIndexScan",
+         "UndirectedRelationshipIndexScan", "DirectedRelationshipTypeScan",
+         "UndirectedRelationshipTypeScan", "DirectedAllRelationshipsScan",
+         "UndirectedAllRelationshipsScan")
+SEEK = "Seek"
 
 
 def label_counts(driver: Any, db: str) -> dict[str, int]:
-    records, _, _ = driver.execute_query("CALL db.labels() YIELD label RETURN label", database_=db)
+    """Nodes per label and relationships per type (a scan's size)."""
     out = {}
-    for r in records:
-        c, _, _ = driver.execute_query(f"MATCH (n:`{r['label']}`) RETURN count(n) AS n",
-                                       database_=db)
-        out[r["label"]] = c[0]["n"]
+    for kind, pattern in (("label", "MATCH (n:`{}`) RETURN count(n) AS n"),
+                          ("relationshipType", "MATCH ()-[r:`{}`]->() RETURN count(r) AS n")):
+        listed, _, _ = driver.execute_query(
+            f"CALL db.{kind}s() YIELD {kind} RETURN {kind} AS name", database_=db)
+        for r in listed:
+            c, _, _ = driver.execute_query(pattern.format(r["name"]), database_=db)
+            out[r["name"]] = c[0]["n"]
     return out
 
 
 def profile(driver: Any, db: str, statements: list[Statement], counts: dict[str, int],
             large: int) -> list[dict[str, Any]]:
-    """PROFILE each distinct statement; the label scans found, and whether they are over a
-    label with at least `large` nodes (AllNodesScan always is)."""
-    out, seen = [], set()
-    for q, params in statements:
-        if q in seen:
-            continue
-        seen.add(q)
-        with driver.session(database=db) as s:
-            summary = s.execute_read(lambda tx, q=q, p=params: tx.run("PROFILE " + q, p).consume())
-        scans: list[dict[str, Any]] = []
-        hits = _walk(summary.profile, scans, counts, large)
-        out.append({"statement": " ".join(q.split())[:140], "db_hits": hits, "scans": scans,
-                    "ok": not any(s["large"] for s in scans)})
+    """PROFILE every statement a workload ran, with each request's own parameters; per
+    distinct statement: runs, db hits (mean, max), the index seeks used, the scans found and
+    whether any is over a label or type with at least `large` entries (AllNodesScan always
+    is)."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    with driver.session(database=db) as s:
+        for q, params in statements:
+            summary = s.execute_read(
+                lambda tx, q=q, p=params: tx.run("PROFILE " + q, p).consume())
+            scans: list[dict[str, Any]] = []
+            seeks: set[str] = set()
+            hits = _walk(summary.profile, scans, seeks, counts, large)
+            grouped.setdefault(q, []).append({"hits": hits, "scans": scans, "seeks": seeks})
+    out = []
+    for q, runs in grouped.items():
+        hits = [r["hits"] for r in runs]
+        scans = {(x["operator"], x["details"]): x for r in runs for x in r["scans"]}
+        out.append({"statement": " ".join(q.split())[:140], "runs": len(runs),
+                    "db_hits": round(sum(hits) / len(hits)), "db_hits_max": max(hits),
+                    "seeks": sorted(set().union(*(r["seeks"] for r in runs))),
+                    "scans": list(scans.values()),
+                    "ok": not any(x["large"] for x in scans.values())})
     return out
 
 
-def _walk(p: dict[str, Any], scans: list[dict[str, Any]], counts: dict[str, int],
-          large: int) -> int:
-    """db hits of the plan below `p`; label scans appended to `scans`."""
+def _walk(p: dict[str, Any], scans: list[dict[str, Any]], seeks: set[str],
+          counts: dict[str, int], large: int) -> int:
+    """db hits of the plan below `p`; scans appended to `scans`, index seeks to `seeks`."""
     op = p["operatorType"].split("@")[0]
     hits = p.get("dbHits") or 0
+    details = str(p.get("args", {}).get("Details", ""))
+    m = re.search(r":`?(\w+)", details)
+    label = m.group(1) if m else None
     if op in SCANS:
-        details = str(p.get("args", {}).get("Details", ""))
-        m = re.search(r":`?(\w+)", details)
-        label = m.group(1) if m else None
         size = counts.get(label, 0) if label else sum(counts.values())
         scans.append({"operator": op, "details": details[:120], "label": label,
                       "nodes": size, "rows": p.get("rows"),
                       "large": op == "AllNodesScan" or size >= large})
+    elif SEEK in op:
+        index = re.search(r":`?(\w+)`?\(([^)]*)\)", details)
+        seeks.add(f"{op} {index.group(1)}({index.group(2)})" if index else op)
     for child in p.get("children", []):
-        hits += _walk(child, scans, counts, large)
+        hits += _walk(child, scans, seeks, counts, large)
     return hits

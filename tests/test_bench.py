@@ -35,7 +35,13 @@ def test_bench_runs_hub_and_floor_side_by_side(db, settings, capsys):
     assert rows[("W1", "hub")]["statements_per_request"] == 1
     assert run["hub_peak_rss_mb"] > 20
     assert set(run["profile"]) == {"W1", "W2", "W3", "W5"}
-    assert all(c["db_hits"] > 0 for checks in run["profile"].values() for c in checks)
+    assert all(c["db_hits_max"] >= c["db_hits"] > 0
+               for checks in run["profile"].values() for c in checks)
+    # every request's statement is PROFILEd with its own parameters
+    [w3] = run["profile"]["W3"]
+    assert w3["runs"] == rows[("W3", "hub")]["distinct_requests"] >= 2
+    assert any(s.startswith("DirectedRelationshipIndexSeek STOCKS(") for s in w3["seeks"]), w3
+    assert w3["ok"] and not w3["scans"]
 
 
 def test_bulk_load_measures_both_and_leaves_the_graph_as_it_was(db, settings):
