@@ -59,3 +59,33 @@ def test_property_leaves_skip_the_per_field_path(db, settings, monkeypatch):
     assert [(n["inventoryNumber"], n["quantity"], n["year"]) for n in nodes] == [
         ("E-1", 1, None), ("E-2", 2, None)]
     assert sorted(seen) == ["equipment", "nodes"]
+
+
+def test_leaves_are_read_directly_not_through_strawberrys_default_resolver(db, settings,
+                                                                            monkeypatch):
+    """Stored-property and plain-attribute leaves alike (`totalCount`, `hasNextPage` are
+    attributes of result objects) are read by the short path's own reader; only the
+    non-leaf field without a resolver (`pageInfo`) goes through Strawberry's."""
+    from strawberry.types.field import StrawberryField
+
+    seed_region(db)
+    assert write(db, "equipment", [
+        {"organization": inn(1), "inventory_number": f"E-{i}", "type": "WELD-INV",
+         "site": "M1", "quantity": i, "status": "WORKING"} for i in (1, 2)]).ok
+    defaults: list[str] = []
+    standard = StrawberryField.get_result
+
+    def counted(self, source, info, args, kwargs):
+        if self.base_resolver is None:
+            defaults.append(self.python_name)
+        return standard(self, source, info, args, kwargs)
+
+    monkeypatch.setattr(StrawberryField, "get_result", counted)
+    query = """query($o: [String!]) { equipment(first: 1, filter: {organization: $o}) {
+      totalCount pageInfo { hasNextPage endCursor } nodes { uid quantity status year } } }"""
+    with live_server(settings) as url:
+        got = GraphQLClient(url).data(query, ORG)["equipment"]
+    assert got["totalCount"] == 2 and got["pageInfo"]["hasNextPage"] is True
+    assert got["nodes"] == [{"uid": f"{inn(1)}:E-1", "quantity": 1, "status": "WORKING",
+                             "year": None}]
+    assert defaults == ["page_info"]

@@ -1,25 +1,51 @@
-"""A shorter path through graphql-core for the commonest field: a stored property.
+"""A shorter path through graphql-core for the commonest field: a scalar leaf.
 
-Most fields of a page are scalars read from a node's properties (`schema.core.node.prop`,
-resolved by Strawberry's default resolver). For each of them graphql-core builds a path and
-a resolve-info object, checks for arguments and awaitables and dispatches on the type. Here
-each selection set is looked at once per request: its scalar or enum fields with the default
-resolver and no arguments are then read and coerced in one loop over the object. Anything
-else — and any value that does not coerce, or is null where the type forbids it — takes the
-standard path, so errors keep their usual shape and location.
+Most fields of a page are scalars read from a node's properties (`schema.core.node.prop`) or
+plain attributes of result objects, resolved by Strawberry's default resolver. For each of
+them graphql-core builds a path and a resolve-info object, checks for arguments and
+awaitables and dispatches on the type, and Strawberry's default resolver adds three calls.
+Here each selection set is looked at once per request: its scalar or enum fields with the
+default resolver and no arguments are then read (as `read_attribute` would) and coerced in
+one loop over the object. Anything else — and any value that does not coerce, or is null
+where the type forbids it — takes the standard path, so errors keep their usual shape and
+location.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
 
 from graphql import GraphQLEnumType, GraphQLNonNull, GraphQLScalarType
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from schema.core.node import native, read_attribute
+
 # A field of a selection set: (response name, field details, fast) where fast is
-# (resolve, leaf type, nullable) for a stored-property leaf, else None.
-Step = tuple[str, Any, tuple[Any, Any, bool] | None]
+# (read, leaf type, nullable) for a stored-property or attribute leaf, else None.
+Step = tuple[str, Any, tuple[Callable[[Any], Any], Any, bool] | None]
+
+
+def _read_prop(key: str, enum: Any) -> Callable[[Any], Any]:
+    def read(source: Any) -> Any:
+        value = source._p.get(key)
+        if value is None:
+            return None
+        return enum(value) if enum is not None else native(value)
+
+    return read
+
+
+def _reader(field_def: Any, resolve: Any) -> Callable[[Any], Any]:
+    """What `read_attribute` would do for this field, without the three calls Strawberry's
+    default resolver makes to get there."""
+    definition = field_def.extensions.get("strawberry-definition")
+    if definition is None or getattr(definition, "default_resolver", None) is not read_attribute:
+        return lambda source: resolve(source, None)
+    spec = definition.metadata.get("prop")
+    return _read_prop(*spec) if spec else attrgetter(definition.python_name)
 
 
 def _steps(parent_type: Any, grouped_field_set: Any, middleware: bool) -> list[Step]:
@@ -35,7 +61,7 @@ def _steps(parent_type: Any, grouped_field_set: Any, middleware: bool) -> list[S
             if isinstance(leaf, GraphQLNonNull):
                 leaf, nullable = leaf.of_type, False
             if isinstance(leaf, GraphQLScalarType | GraphQLEnumType):
-                fast = (resolve, leaf, nullable)
+                fast = (_reader(field_def, resolve), leaf, nullable)
         steps.append((response_name, field_details_list, fast))
     return steps
 
@@ -62,9 +88,9 @@ class HubExecutionContext(StrawberryGraphQLCoreExecutionContext):
         try:
             for response_name, field_details_list, fast in known[2]:
                 if fast is not None:
-                    resolve, leaf, nullable = fast
+                    read, leaf, nullable = fast
                     try:
-                        value = resolve(source_value, None)
+                        value = read(source_value)
                         if value is None:
                             if nullable:
                                 results[response_name] = None
