@@ -72,3 +72,15 @@ def test_graphiql_only_outside_production(settings):
 def test_schema_file_matches_the_code():
     assert SCHEMA_FILE.read_text(encoding="utf-8") == schema_sdl(), (
         "schema.graphql is out of date: run `hub schema export`")
+
+
+def test_answers_are_utf8_json_with_russian_text_as_is(db, settings):
+    seed_region(db)
+    with live_server(settings) as url:
+        body = {"query": "{ organizations(first: 5) { nodes { uid name } } }"}
+        r = httpx.post(f"{url}/graphql", json=body,
+                       headers={"Authorization": f"Bearer {admin_token()}"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
+    names = [n["name"] for n in r.json()["data"]["organizations"]["nodes"]]
+    assert names and all(any("а" <= ch <= "я" for ch in n.lower()) for n in names), names
+    assert names[0].encode() in r.content and b"\\u04" not in r.content
