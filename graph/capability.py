@@ -148,27 +148,27 @@ CALL (c) {
   WHERE org IS NOT NULL
   RETURN collect({org: org, n: n, experts: experts, members: members}) AS staffing
 }
-WITH l, items, staffing,
+WITH l, items, staffing, (l.min_staff > 0 OR l.expert_required) AS staffItem,
      coalesce($region, COLLECT { MATCH (m:Municipality {uid: $municipality})
                                  RETURN m.region }[0]) AS region,
      [x IN staffing WHERE x.n >= l.min_staff AND (NOT l.expert_required OR x.experts > 0)
       | x.org] AS staffedOrgs,
      size([it IN items WHERE it.scope = 'PER_WORKPLACE']) AS perWorkplace
-CALL (l, items, region, staffedOrgs, perWorkplace) {
+CALL (items, region, staffedOrgs, perWorkplace, staffItem) {
   // per site, from its stock of the listed types: items satisfied for the cohort, and the
   // per-workplace items it holds with the fewest workplaces they equip
   CALL (items, region) {
     UNWIND items AS it
     {stock_match}
-    WITH s, count(CASE WHEN k.working >= it.required THEN 1 END) AS held,
+    WITH s, it, k.working AS working  // one property read per stock row
+    WITH s, count(CASE WHEN working >= it.required THEN 1 END) AS held,
          count(CASE WHEN it.scope = 'PER_WORKPLACE' THEN 1 END) AS perWorkplaceHeld,
-         min(CASE WHEN it.scope = 'PER_WORKPLACE' THEN k.working / it.quantity END) AS equipped,
-         collect(it.type) AS types, collect(k.working) AS counts
+         min(CASE WHEN it.scope = 'PER_WORKPLACE' THEN working / it.quantity END) AS equipped,
+         collect(it.type) AS types, collect(working) AS counts
     WHERE s.retiredAt IS NULL
     RETURN s, held, perWorkplaceHeld, equipped, types, counts
   }
-  WITH l, s, types, counts, held, size(items) AS listed,
-       (l.min_staff > 0 OR l.expert_required) AS staffItem,
+  WITH s, types, counts, held, size(items) AS listed, staffItem,
        s.organization IN staffedOrgs AS staffOk,
        CASE WHEN perWorkplaceHeld < perWorkplace THEN 0
             WHEN equipped IS NULL OR s.workplaces < equipped THEN s.workplaces
