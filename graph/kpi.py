@@ -187,8 +187,9 @@ _ENROLLMENTS = """
     MATCH (c)<-[:IN_COHORT]-(e:Enrollment)
     WHERE e.retiredAt IS NULL
     WITH t, pu, activeIn, endedIn, e.learner AS l, e.status = 'COMPLETED' AS done,
-         CASE WHEN e.status = 'COMPLETED'
-              THEN [w IN $windows WHERE w.from <= e.completed_on <= w.to | w.key]
+         e.completed_on AS completedOn  // read once, not once per window
+    WITH t, pu, activeIn, endedIn, l, done,
+         CASE WHEN done THEN [w IN $windows WHERE w.from <= completedOn <= w.to | w.key]
               ELSE [] END AS doneIn
     UNWIND [k IN activeIn | ['learnersEnrolled', k, l, '*']] +
            [k IN doneIn | ['peopleTrained', k, l, t]] +
@@ -269,10 +270,11 @@ def _kpi_part() -> str:
 MATRIX_PART = """
 CALL () {
   CALL () {
-    MATCH (o:Organization {region: $region})<-[:RUN_BY]-(co:Cohort)<-[:IN_COHORT]-(e:Enrollment)
+    MATCH (co:Cohort)<-[:IN_COHORT]-(e:Enrollment)
     WHERE co.retiredAt IS NULL AND co.starts_on <= $pto AND e.status = 'COMPLETED'
       AND $pfrom <= e.completed_on <= $pto AND e.retiredAt IS NULL
-    WITH o, co, count(e) AS n
+    WITH co, count(e) AS n  // per cohort first: its organization is then expanded once
+    MATCH (co)-[:RUN_BY]->(o:Organization {region: $region})
     MATCH (co)-[:OF_PROGRAM]->(:Program)-[:DEVELOPS]->(c:Competency)
     WITH c, n, coalesce(reduce(m = null, x IN [(co)-[:AT_SITE]->(s:Site) | s.municipality] |
                                CASE WHEN m IS NULL OR x < m THEN x ELSE m END),
@@ -298,7 +300,8 @@ CALL () {
     WHERE c.retiredAt IS NULL AND l.retiredAt IS NULL
     CALL (l) {
       MATCH (l)-[r:REQUIRES]->(t:EquipmentType)
-      WITH t, r, COUNT { (t)<-[:STOCKS]-(:Site) } AS holders ORDER BY holders
+      // STOCKS only start at sites: no label test, so the count is the type's degree
+      WITH t, r, COUNT { (t)<-[:STOCKS]-() } AS holders ORDER BY holders
       RETURN collect({t: t.uid, q: r.quantity, s: r.scope}) AS items, head(collect(t)) AS rare,
              head(collect(r.quantity)) AS rareQ
     }
