@@ -312,9 +312,9 @@ def _walk(p: dict[str, Any], scans: list[dict[str, Any]], seeks: set[str],
     op = p["operatorType"].split("@")[0]
     hits = p.get("dbHits") or 0
     details = str(p.get("args", {}).get("Details", ""))
-    m = re.search(r":`?(\w+)", details)
-    label = m.group(1) if m else None
     if op in SCANS:
+        m = re.search(r":`?(\w+)", details)
+        label = m.group(1) if m else None
         size = counts.get(label, 0) if label else sum(counts.values())
         scans.append({"operator": op, "details": details[:120], "label": label,
                       "nodes": size, "rows": p.get("rows"),

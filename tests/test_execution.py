@@ -36,16 +36,21 @@ def test_property_fields_read_and_bad_values_report_where(db, settings):
         assert body["data"] is None
 
 
+def _two_items(db) -> None:
+    """E-1 and E-2 of organization 1, quantities 1 and 2, no year."""
+    seed_region(db)
+    assert write(db, "equipment", [
+        {"organization": inn(1), "inventory_number": f"E-{i}", "type": "WELD-INV",
+         "site": "M1", "quantity": i, "status": "WORKING"} for i in (1, 2)]).ok
+
+
 def test_property_leaves_skip_the_per_field_path(db, settings, monkeypatch):
     """Only fields that are not stored-property leaves (here the connection and its `nodes`)
     go through graphql-core's per-field execution; a null optional property is answered as
     null on the short path too."""
     from schema.core.execution import HubExecutionContext
 
-    seed_region(db)
-    assert write(db, "equipment", [
-        {"organization": inn(1), "inventory_number": f"E-{i}", "type": "WELD-INV",
-         "site": "M1", "quantity": i, "status": "WORKING"} for i in (1, 2)]).ok
+    _two_items(db)
     seen: list[str] = []
     standard = HubExecutionContext.execute_field
 
@@ -68,10 +73,7 @@ def test_leaves_are_read_directly_not_through_strawberrys_default_resolver(db, s
     non-leaf field without a resolver (`pageInfo`) goes through Strawberry's."""
     from strawberry.types.field import StrawberryField
 
-    seed_region(db)
-    assert write(db, "equipment", [
-        {"organization": inn(1), "inventory_number": f"E-{i}", "type": "WELD-INV",
-         "site": "M1", "quantity": i, "status": "WORKING"} for i in (1, 2)]).ok
+    _two_items(db)
     defaults: list[str] = []
     standard = StrawberryField.get_result
 

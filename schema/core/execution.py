@@ -21,21 +21,11 @@ from graphql import GraphQLEnumType, GraphQLNonNull, GraphQLScalarType
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from schema.core.node import native, read_attribute
+from schema.core.node import prop_reader, read_attribute
 
 # A field of a selection set: (response name, field details, fast) where fast is
 # (read, leaf type, nullable) for a stored-property or attribute leaf, else None.
 Step = tuple[str, Any, tuple[Callable[[Any], Any], Any, bool] | None]
-
-
-def _read_prop(key: str, enum: Any) -> Callable[[Any], Any]:
-    def read(source: Any) -> Any:
-        value = source._p.get(key)
-        if value is None:
-            return None
-        return enum(value) if enum is not None else native(value)
-
-    return read
 
 
 def _reader(field_def: Any, resolve: Any) -> Callable[[Any], Any]:
@@ -45,7 +35,7 @@ def _reader(field_def: Any, resolve: Any) -> Callable[[Any], Any]:
     if definition is None or getattr(definition, "default_resolver", None) is not read_attribute:
         return lambda source: resolve(source, None)
     spec = definition.metadata.get("prop")
-    return _read_prop(*spec) if spec else attrgetter(definition.python_name)
+    return prop_reader(*spec) if spec else attrgetter(definition.python_name)
 
 
 def _steps(parent_type: Any, grouped_field_set: Any, middleware: bool) -> list[Step]:

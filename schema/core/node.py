@@ -8,6 +8,7 @@ are declared with `prop(...)`; nested objects are loaded through per-request Dat
 
 import asyncio
 import datetime as dt
+from collections.abc import Callable
 from enum import Enum
 from typing import Any, ClassVar, get_args
 
@@ -45,30 +46,36 @@ def prop(key: str, typ: Any, description: str) -> Any:
     return field
 
 
-_PROPS: dict[type, dict[str, tuple[str, type[Enum] | None]]] = {}
+def prop_reader(key: str, enum: type[Enum] | None) -> Callable[[Any], Any]:
+    """How a `prop` field is read from a node: its stored property, as the field's enum or a
+    Python value."""
+    def read(source: Any) -> Any:
+        value = source._p.get(key)
+        if value is None:
+            return None
+        return enum(value) if enum is not None else native(value)
+
+    return read
 
 
-def _props_of(cls: type) -> dict[str, tuple[str, type[Enum] | None]]:
-    found = _PROPS.get(cls)
+_READERS: dict[type, dict[str, Callable[[Any], Any]]] = {}
+
+
+def _readers_of(cls: type) -> dict[str, Callable[[Any], Any]]:
+    found = _READERS.get(cls)
     if found is None:
         definition = getattr(cls, "__strawberry_definition__", None)
         fields = definition.fields if definition else []
-        found = _PROPS[cls] = {f.python_name: f.metadata["prop"] for f in fields
-                               if "prop" in f.metadata}
+        found = _READERS[cls] = {f.python_name: prop_reader(*f.metadata["prop"])
+                                 for f in fields if "prop" in f.metadata}
     return found
 
 
 def read_attribute(source: Any, name: str) -> Any:
     """Strawberry's default resolver: `prop` fields from the stored properties, else the
     attribute."""
-    spec = _props_of(type(source)).get(name)
-    if spec is None:
-        return getattr(source, name)
-    key, enum = spec
-    value = source._p.get(key)
-    if value is None:
-        return None
-    return enum(value) if enum is not None else native(value)
+    read = _readers_of(type(source)).get(name)
+    return getattr(source, name) if read is None else read(source)
 
 
 @strawberry.interface(description="An object with a global ID; graph nodes keep their history.")
