@@ -1,7 +1,11 @@
 """Who may write what: the one place where write authorization is decided.
 
-Every write path (GraphQL mutations, bulk mutations, loaders) calls `write_denials` inside its
-transaction, before anything is written.
+Every write path (GraphQL mutations, bulk mutations, loaders, roadmap, plans) calls
+`write_denials` inside its transaction, before anything is written, with each row's stored
+record as it is (when it exists) AND as it will be: a write is allowed only if the principal
+may touch both (like RLS `USING` + `WITH CHECK`). `OWNERS` declares what each registry's
+records belong to; the rules per role, the audit's region of a change and the generated
+access tests all derive from it.
 """
 
 from __future__ import annotations
@@ -15,13 +19,6 @@ from graph.validation import RowError
 
 ROLES = ("admin", "operator", "registrar", "planner", "viewer")
 
-# Registries whose nodes belong to no organization: reference catalogues and regional
-# analytics of the platform, kept by the ЦОПП (operator) and admins.
-CATALOGUES = frozenset({"competencies", "equipment_types", "infrastructure_lists",
-                        "demand_signals", "digital_resources", "reference_documents"})
-# Shared between organizations: any registrar may register a pseudonymous learner.
-SHARED = frozenset({"learners"})
-
 
 @dataclass(frozen=True)
 class Principal:
@@ -33,11 +30,11 @@ class Principal:
 
 SYSTEM = Principal(name="system", role="admin")
 
-# What each role may do at all; row-level rules for writes are in `write_denials`.
+# What each role may do at all; row-level rules are below (`write_denials`, `plan_denial`).
 ACTIONS: dict[str, frozenset[str]] = {
     "read": frozenset(ROLES),
     "write": frozenset({"admin", "operator", "registrar"}),
-    "plan": frozenset({"admin", "operator", "planner"}),
+    "plan": frozenset({"admin", "operator", "registrar", "planner"}),
     "roadmap": frozenset({"admin", "operator"}),
     "audit": frozenset({"admin", "operator"}),
 }
@@ -48,29 +45,59 @@ def may(principal: Principal | None, action: str) -> bool:
     return principal is not None and principal.role in ACTIONS[action]
 
 
-def owner_of(registry: str, node: m.Node) -> tuple[str, str] | None:
-    """What a node belongs to: ("org", ИНН), ("program", code), ("cohort", uid),
-    ("region", code) or None."""
-    match registry:
-        case "organizations":
-            return ("org", node.inn)  # type: ignore[attr-defined]
-        case ("sites" | "equipment" | "staff" | "programs" | "career_guidance_events"
-              | "staff_trainings" | "cohorts"):
-            return ("org", node.organization)  # type: ignore[attr-defined]
-        case "modules":
-            return ("program", node.program)  # type: ignore[attr-defined]
-        case "enrollments":
-            return ("cohort", f"{node.program}:{node.cohort}")  # type: ignore[attr-defined]
-        case "agreements":
-            return ("org", node.base_organization)  # type: ignore[attr-defined]
-        case "regions":
-            return ("region", node.code)  # type: ignore[attr-defined]
-        case ("municipalities" | "roadmap_activities" | "control_points"
-              | "indicator_slots"):
-            return ("region", node.region)  # type: ignore[attr-defined]
-    return None
+@dataclass(frozen=True)
+class Owner:
+    """What a registry's records belong to.
+
+    kind: "org" (an organization, by ИНН), "program" (its developer organization), "cohort"
+    (the organization running it), "municipality" (its region), "region", "learner" (a
+    pseudonymous learner: its region, and the organizations whose cohorts enrol it), or
+    "catalogue" (reference data of the platform: admin and operators). `fields`: the model
+    fields whose joined value is the owner's key.
+    """
+
+    kind: str
+    fields: tuple[str, ...] = ()
+
+    def key(self, node: m.Node) -> str | None:
+        values = [getattr(node, f) for f in self.fields]
+        if any(v is None for v in values):
+            return None
+        return m.join_key(*(str(v) for v in values))
 
 
+_ORG = Owner("org", ("organization",))
+_REGION = Owner("region", ("region",))
+CATALOGUE = Owner("catalogue")
+
+OWNERS: dict[str, Owner] = {
+    "regions": Owner("region", ("code",)),
+    "municipalities": _REGION,
+    "organizations": Owner("org", ("inn",)),
+    "sites": _ORG,
+    "equipment_types": CATALOGUE,
+    "equipment": _ORG,
+    "staff": _ORG,
+    "competencies": CATALOGUE,
+    "infrastructure_lists": CATALOGUE,
+    "programs": _ORG,
+    "modules": Owner("program", ("program",)),
+    "agreements": Owner("org", ("base_organization",)),
+    "cohorts": _ORG,
+    "learners": Owner("learner", ("external_id",)),
+    "enrollments": Owner("cohort", ("program", "cohort")),
+    "career_guidance_events": _ORG,
+    "staff_trainings": _ORG,
+    "demand_signals": Owner("municipality", ("municipality",)),
+    "digital_resources": CATALOGUE,
+    "reference_documents": CATALOGUE,
+    "roadmap_activities": _REGION,
+    "control_points": _REGION,
+    "indicator_slots": _REGION,
+}
+
+# One statement: what the owners named by the rows (and the principal's own organizations)
+# resolve to in the graph.
 ACCESS_CYPHER = """
 CALL () {
   UNWIND $orgs AS inn
@@ -89,88 +116,230 @@ CALL () {
   OPTIONAL MATCH (o:Organization {uid: c.organization})
   RETURN collect([uid, c.organization, o.region]) AS cohort_owners
 }
-RETURN org_regions, program_owners, cohort_owners
+CALL () {
+  UNWIND $municipalities AS oktmo
+  MATCH (mu:Municipality {uid: oktmo})
+  RETURN collect([oktmo, mu.region]) AS municipality_regions
+}
+CALL () {
+  UNWIND $learners AS uid
+  MATCH (l:Learner {uid: uid})
+  OPTIONAL MATCH (l)<-[:OF_LEARNER]-(:Enrollment)-[:IN_COHORT]->(c:Cohort)
+  WITH uid, collect(DISTINCT c.organization) AS orgs
+  RETURN collect([uid, orgs]) AS learner_orgs
+}
+RETURN org_regions, program_owners, cohort_owners, municipality_regions, learner_orgs
 """
 
+_LOOKUP_KEYS = {"org": "orgs", "program": "programs", "cohort": "cohorts",
+                "municipality": "municipalities", "learner": "learners"}
 
-def access_lookups(registry: str, nodes: Sequence[m.Node]) -> dict[str, list[str]]:
-    keys: dict[str, set[str]] = {"org": set(), "program": set(), "cohort": set()}
-    for node in nodes:
-        owner = owner_of(registry, node)
-        if owner and owner[0] in keys:
-            keys[owner[0]].add(owner[1])
-    return {"orgs": sorted(keys["org"]), "programs": sorted(keys["program"]),
-            "cohorts": sorted(keys["cohort"])}
+
+@dataclass
+class Lookup:
+    """ACCESS_CYPHER's answer."""
+
+    org_region: dict[str, str | None]
+    program: dict[str, tuple[str | None, str | None]]  # code or cohort uid → (ИНН, region)
+    municipality_region: dict[str, str | None]
+    learner_orgs: dict[str, set[str]]
+
+    @classmethod
+    def of(cls, record: dict[str, Any] | None) -> Lookup:
+        record = record or {}
+        program = {code: (inn, region) for code, inn, region in record.get("program_owners", [])}
+        program.update({uid: (inn, region) for uid, inn, region in record.get("cohort_owners", [])})
+        return cls(
+            org_region=dict(record.get("org_regions", [])),
+            program=program,
+            municipality_region=dict(record.get("municipality_regions", [])),
+            learner_orgs={uid: set(orgs) for uid, orgs in record.get("learner_orgs", [])},
+        )
+
+
+def access_params(principal: Principal, registry: str,
+                  nodes: Sequence[m.Node]) -> dict[str, list[str]]:
+    owner = OWNERS[registry]
+    keys: dict[str, set[str]] = {k: set() for k in _LOOKUP_KEYS.values()}
+    keys["orgs"].update(principal.organizations)
+    if owner.kind in _LOOKUP_KEYS:
+        keys[_LOOKUP_KEYS[owner.kind]].update(
+            k for k in (owner.key(n) for n in nodes) if k is not None)
+    return {k: sorted(v) for k, v in keys.items()}
+
+
+def region_of(registry: str, node: m.Node, lookup: Lookup) -> str | None:
+    """The region a record belongs to (None: catalogue data, or an owner not in the graph)."""
+    owner = OWNERS[registry]
+    key = owner.key(node)
+    if registry == "organizations":
+        return node.region  # type: ignore[attr-defined]
+    if key is None:
+        return None
+    match owner.kind:
+        case "region":
+            return key
+        case "org":
+            return lookup.org_region.get(key)
+        case "program" | "cohort":
+            return lookup.program.get(key, (None, None))[1]
+        case "municipality":
+            return lookup.municipality_region.get(key)
+        case "learner":
+            return node.region  # type: ignore[attr-defined]
+    return None
+
+
+def _known(registry: str, node: m.Node, lookup: Lookup) -> bool:
+    """Whether the owner named by the row exists (if not, the reference check reports it)."""
+    owner = OWNERS[registry]
+    key = owner.key(node)
+    match owner.kind:
+        case "org":
+            return registry == "organizations" or key in lookup.org_region
+        case "program" | "cohort":
+            return key in lookup.program
+        case "municipality":
+            return key in lookup.municipality_region
+    return True
+
+
+def denial(principal: Principal, registry: str, node: m.Node, lookup: Lookup, *,
+           stored: bool) -> str | None:
+    """Why the principal may not touch this record (`stored`: as it is now), or None."""
+    if principal.role == "admin":
+        return None
+    if principal.role not in ("operator", "registrar"):
+        return f"роль «{principal.role}» не даёт права изменять реестры"
+    owner = OWNERS[registry]
+    if owner.kind == "catalogue":
+        if principal.role == "operator":
+            return None
+        return "регистратор не изменяет справочники платформы"
+    if not stored and not _known(registry, node, lookup):
+        return None
+    if principal.role == "operator":
+        if region_of(registry, node, lookup) != principal.region:
+            where = "хранящаяся запись" if stored else "запись"
+            return f"{where} вне региона оператора ({principal.region})"
+        return None
+    # registrar
+    if owner.kind in ("region", "municipality"):
+        return "регистратор изменяет только данные своих организаций"
+    if owner.kind == "learner":
+        own_regions = {lookup.org_region.get(inn) for inn in principal.organizations}
+        enrolled_by = lookup.learner_orgs.get(node.uid, set())
+        if stored and enrolled_by:
+            if enrolled_by & principal.organizations:
+                return None
+            return "обучающийся зачислен только в группы других организаций"
+        if node.region in own_regions:  # type: ignore[attr-defined]
+            return None
+        return "обучающийся вне регионов организаций учётной записи"
+    key = owner.key(node)
+    inn = lookup.program.get(key or "", (None, None))[0] \
+        if owner.kind in ("program", "cohort") else key
+    if inn not in principal.organizations:
+        return ("хранящаяся запись принадлежит другой организации" if stored
+                else "организация не закреплена за учётной записью")
+    return None
+
+
+def move_denial(principal: Principal, registry: str, before: m.Node,
+                after: m.Node) -> str | None:
+    """Changes of where a record belongs that the role may not make even on its own data."""
+    if principal.role == "registrar" and registry == "organizations" and \
+            before.region != after.region:  # type: ignore[attr-defined]
+        return "регистратор не меняет регион своей организации"
+    return None
 
 
 def write_denials(principal: Principal, registry: str, rows: Sequence[tuple[int, m.Node]],
-                  lookup: dict[str, Any] | None) -> list[RowError]:
-    """One error per row the principal may not write. `lookup` is ACCESS_CYPHER's record."""
+                  before: dict[str, m.Node], lookup: dict[str, Any] | None) -> list[RowError]:
+    """One error per row the principal may not write, as stored (`before`, by uid) or as
+    given. `lookup` is ACCESS_CYPHER's record."""
     if principal.role == "admin":
         return []
-    if principal.role not in ("operator", "registrar"):
-        message = f"роль «{principal.role}» не даёт права изменять реестры"
-        return [RowError(row, "*", principal.name, message) for row, _ in rows]
-    lookup = lookup or {}
-    org_region = {inn: region for inn, region in lookup.get("org_regions", [])}
-    program_owner = {code: (inn, region) for code, inn, region in lookup.get("program_owners", [])}
-    program_owner.update(
-        {uid: (inn, region) for uid, inn, region in lookup.get("cohort_owners", [])})
+    found = Lookup.of(lookup)
     errors = []
+    owner = OWNERS[registry]
+    column = owner.fields[0] if owner.fields else "*"
     for row, node in rows:
-        reason = _denial(principal, registry, node, org_region, program_owner)
+        stored = before.get(node.uid)
+        reason = denial(principal, registry, stored, found, stored=True) if stored else None
+        reason = reason or denial(principal, registry, node, found, stored=False)
+        if stored and not reason:
+            reason = move_denial(principal, registry, stored, node)
         if reason:
-            owner = owner_of(registry, node)
-            errors.append(RowError(row, _owner_field(registry), owner[1] if owner else None,
+            value = owner.key(stored or node)
+            errors.append(RowError(row, column, value if value is not None else principal.name,
                                    reason))
     return errors
 
 
-def _owner_field(registry: str) -> str:
-    return {"organizations": "inn", "modules": "program", "cohorts": "program",
-            "enrollments": "program", "agreements": "base_organization", "regions": "code",
-            "municipalities": "region", "roadmap_activities": "region",
-            "control_points": "region", "indicator_slots": "region"}.get(registry, "organization")
-
-
-def _denial(principal: Principal, registry: str, node: m.Node, org_region: dict[str, str],
-            program_owner: dict[str, tuple[str, str]]) -> str | None:
-    owner = owner_of(registry, node)
-    if registry in SHARED:
+def plan_denial(principal: Principal, home: str, home_region: str | None) -> str | None:
+    """Network plans: an operator plans for organizations of its region, a registrar for its
+    own organizations, a planner bound to a region for that region."""
+    if principal.role == "admin":
         return None
-    if principal.role == "operator":
-        if registry in CATALOGUES:
+    if principal.role == "registrar":
+        return None if home in principal.organizations else \
+            "базовая организация не закреплена за учётной записью"
+    if principal.role in ("operator", "planner"):
+        if principal.role == "planner" and principal.region is None:
             return None
-        regions: set[str | None] = set()
-        if owner is None:
-            return "нет прав на этот реестр"
-        kind, key = owner
-        if kind == "region":
-            regions.add(key)
-        elif kind == "org":
-            if key in org_region:
-                regions.add(org_region[key])
-            if registry == "organizations":
-                regions.add(node.region)  # type: ignore[attr-defined]
-            elif key not in org_region:
-                return None  # unknown organization: the reference check reports it
-        elif kind in ("program", "cohort"):
-            if key not in program_owner:
-                return None
-            regions.add(program_owner[key][1])
-        if regions != {principal.region}:
-            return f"организация вне региона оператора ({principal.region})"
-        return None
-    # registrar
-    if owner is None or owner[0] == "region" or registry in CATALOGUES:
-        return "регистратор изменяет только данные своих организаций"
-    kind, key = owner
-    if kind in ("program", "cohort"):
-        if key not in program_owner:
-            return None  # unknown program or cohort: the reference check reports it
-        inn = program_owner[key][0]
+        return None if home_region == principal.region else \
+            f"базовая организация вне региона ({principal.region})"
+    return f"роль «{principal.role}» не даёт права планировать"
+
+
+# The region of a stored node `n` of each registry, in Cypher: recorded with each audited
+# change so that an operator reads the changes of its region only.
+_ORG_REGION = "COLLECT {{ MATCH (o:Organization {{uid: {expr}}}) RETURN o.region }}[0]"
+REGION_CYPHER: dict[str, str] = {}
+for _name, _owner in OWNERS.items():
+    if _name == "organizations" or _owner.kind in ("region", "learner"):
+        REGION_CYPHER[_name] = "n.region" if _name != "regions" else "n.uid"
+    elif _owner.kind == "org":
+        REGION_CYPHER[_name] = _ORG_REGION.format(expr=f"n.{_owner.fields[0]}")
+    elif _owner.kind == "program":
+        REGION_CYPHER[_name] = ("COLLECT { MATCH (p:Program {uid: n.program}) "
+                                "MATCH (o:Organization {uid: p.organization}) "
+                                "RETURN o.region }[0]")
+    elif _owner.kind == "cohort":
+        REGION_CYPHER[_name] = ("COLLECT { MATCH (c:Cohort {uid: n.program + ':' + n.cohort}) "
+                                "MATCH (o:Organization {uid: c.organization}) "
+                                "RETURN o.region }[0]")
+    elif _owner.kind == "municipality":
+        REGION_CYPHER[_name] = ("COLLECT { MATCH (mu:Municipality {uid: n.municipality}) "
+                                "RETURN mu.region }[0]")
     else:
-        inn = key
-    if inn not in principal.organizations:
-        return "организация не закреплена за учётной записью"
-    return None
+        REGION_CYPHER[_name] = "null"
+
+
+# What each role may write, by owner kind (the README's table is generated from this and
+# OWNERS; tests/test_access_matrix.py checks every cell against the real write paths).
+WRITE_RULES: dict[str, dict[str, str]] = {
+    "org": {"operator": "организации своего региона", "registrar": "свои организации"},
+    "program": {"operator": "программы организаций региона",
+                "registrar": "программы своих организаций"},
+    "cohort": {"operator": "группы организаций региона",
+               "registrar": "группы своих организаций"},
+    "municipality": {"operator": "МО своего региона", "registrar": "—"},
+    "region": {"operator": "свой регион", "registrar": "—"},
+    "learner": {"operator": "обучающиеся своего региона",
+                "registrar": "новые в регионах своих организаций; зачисленные в свои группы"},
+    "catalogue": {"operator": "все (справочник платформы)", "registrar": "—"},
+}
+
+
+def matrix_markdown() -> str:
+    """The write-access table of README: registry × role, from OWNERS and WRITE_RULES."""
+    lines = ["| реестр | принадлежит | admin | operator | registrar | planner, viewer |",
+             "|---|---|---|---|---|---|"]
+    for registry, owner in OWNERS.items():
+        rule = WRITE_RULES[owner.kind]
+        whose = ", ".join(owner.fields) or "—"
+        lines.append(f"| {registry} | {owner.kind}: {whose} | все | {rule['operator']} | "
+                     f"{rule['registrar']} | — |")
+    return "\n".join(lines)

@@ -7,7 +7,22 @@ and nested-list machinery of the API serves these registries too.
 
 from __future__ import annotations
 
-from graph.reads import LISTS, TRAVERSALS, ListSpec, Sort, Traversal, _in, _simple
+from graph.privacy import scope_condition
+from graph.reads import (
+    LISTS,
+    PEOPLE_FILTER,
+    TRAVERSALS,
+    ListSpec,
+    Sort,
+    Traversal,
+    _in,
+    _simple,
+)
+
+
+def _people(registry: str) -> str:
+    """The caller's personal-data scope (`graph.privacy`), a hidden filter set by the API."""
+    return scope_condition(registry, "n", f"f_{PEOPLE_FILTER}")
 
 
 def _org_region(rel: str) -> str:
@@ -26,14 +41,15 @@ ACTIVITY_LISTS: dict[str, ListSpec] = {
     ),
     "learners": ListSpec(
         {"region": _in("region", "f_region"), "municipality": _in("municipality", "f_municipality"),
-         "category": _in("category", "f_category")},
+         "category": _in("category", "f_category"), PEOPLE_FILTER: _people("learners")},
         {"external_id": Sort("n.external_id")}, "uid",
     ),
     "enrollments": ListSpec(
         {"program": _in("program", "f_program"), "learner": _in("learner", "f_learner"),
          "status": _in("status", "f_status"),
          "region": "EXISTS { MATCH (n)-[:IN_COHORT]->(:Cohort)-[:RUN_BY]->(o:Organization) "
-                   "WHERE o.region IN $f_region }"},
+                   "WHERE o.region IN $f_region }",
+         PEOPLE_FILTER: _people("enrollments")},
         {"completed_on": Sort("n.completed_on", "date")}, "uid",
     ),
     "career_guidance_events": ListSpec(

@@ -6,9 +6,14 @@ entry i being one change:
     (:ChangeSet {id, at, actor, source, label,
                  uids: [uid], ops: [op], fields: [JSON list of field names],
                  before: [JSON object or ''], after: [JSON object or ''],
+                 versions: [node version after the change], regions: [region code or ''],
                  keys: 'uid1 uid2 …'})
 
-Lists cannot hold nulls, so a missing before/after is ''. `keys` (the uids joined by spaces)
+Lists cannot hold nulls, so a missing before/after is ''. `versions` order a node's changes
+as they were committed (writes take the node's lock before reading it), so applying the
+`after` maps of a node's entries in version order reproduces its stored properties
+(`replay`). `regions` is the region each changed node belongs to when written
+(`graph.access.REGION_CYPHER`): operators read the changes of their region only. `keys` (the uids joined by spaces)
 feeds the full-text index CHANGE_KEYS_INDEX (whitespace analyzer): lookups by uid search it with
 `key_phrase(uid)` and then keep only the entries whose uid is exactly the one asked for.
 """
@@ -19,14 +24,33 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Generator, Sequence
+from functools import lru_cache
 from typing import Any
+
+from graph.access import REGION_CYPHER
+from graph.registry import BY_LABEL
+
+REGISTRY_OF = {label: registry.name for label, registry in BY_LABEL.items()}
 
 CHANGE_KEYS_INDEX = "changeset_keys"
 
-AUDIT_CYPHER = """
-CREATE (:ChangeSet {id: $id, at: $at, actor: $actor, source: $source, label: $label,
+# Audited labels that are not registries, and the region of such a node `n`.
+_OTHER_REGIONS = {
+    "NetworkPlan": "COLLECT { MATCH (n)-[:BASE_ORGANIZATION]->(o:Organization) "
+                   "RETURN o.region }[0]",
+}
+@lru_cache
+def audit_cypher(label: str) -> str:
+    region = _OTHER_REGIONS.get(label) or REGION_CYPHER.get(REGISTRY_OF.get(label, ""), "null")
+    return f"""
+CALL () {{
+  UNWIND $uids AS u
+  OPTIONAL MATCH (n:{label} {{uid: u}})
+  RETURN collect(coalesce({region}, '')) AS regions
+}}
+CREATE (:ChangeSet {{id: $id, at: $at, actor: $actor, source: $source, label: $label,
                     uids: $uids, ops: $ops, fields: $fields, before: $before, after: $after,
-                    keys: $keys})
+                    versions: $versions, regions: regions, keys: $keys}})
 """
 
 
@@ -58,6 +82,7 @@ def audit_params(label: str, changes: Sequence[dict[str, Any]], actor: str, sour
         "uids": uids, "ops": [c["op"] for c in changes], "fields": fields,
         "before": ["" if c.get("before") is None else _json(c["before"]) for c in changes],
         "after": ["" if c.get("after") is None else _json(c["after"]) for c in changes],
+        "versions": [c.get("version", 0) for c in changes],
         "keys": " ".join(uids),
     }
 
@@ -65,12 +90,41 @@ def audit_params(label: str, changes: Sequence[dict[str, Any]], actor: str, sour
 def record_plan(label: str, changes: Sequence[dict[str, Any]], actor: str, source: str,
                 at: dt.datetime) -> Generator[tuple[str, dict[str, Any]], list[Any], None]:
     if changes:
-        yield AUDIT_CYPHER, audit_params(label, changes, actor, source, at)
+        yield audit_cypher(label), audit_params(label, changes, actor, source, at)
 
 
 async def record_async(tx: Any, label: str, changes: Sequence[dict[str, Any]], actor: str,
                        source: str, at: dt.datetime) -> None:
     """For writes outside graph.ingest (network plans)."""
     if changes:
-        cursor = await tx.run(AUDIT_CYPHER, audit_params(label, changes, actor, source, at))
+        cursor = await tx.run(audit_cypher(label),
+                              audit_params(label, changes, actor, source, at))
         await cursor.consume()
+
+
+REPLAY_CYPHER = """
+MATCH (s:ChangeSet) WHERE s.label = $label AND $uid IN s.uids
+UNWIND [i IN range(0, size(s.uids) - 1) WHERE s.uids[i] = $uid] AS i
+RETURN s.ops[i] AS op, s.after[i] AS after, s.versions[i] AS version
+ORDER BY version
+"""
+
+
+def replay(entries: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """A node's properties (as audit JSON values) from its entries in version order."""
+    props: dict[str, Any] = {}
+    for entry in entries:
+        after = json.loads(entry["after"]) if entry["after"] else {}
+        if entry["op"] == "create":
+            props = {}
+        for key, value in after.items():
+            if value is None:
+                props.pop(key, None)
+            else:
+                props[key] = value
+    return props
+
+
+def as_audited(value: Any) -> Any:
+    """A stored property as the audit's JSON holds it (to compare with `replay`)."""
+    return json.loads(_json(value.to_native() if hasattr(value, "to_native") else value))

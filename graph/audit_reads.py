@@ -21,15 +21,18 @@ _SET_FILTERS = (("actor", "=", "actor"), ("label", "=", "label"), ("source", "="
 
 _CHANGE = """{id: s.id + ':' + toString(i), set: s.id, index: i, at: s.at, actor: s.actor,
         source: s.source, label: s.label, uid: uids[i], op: ops[i], fields: s.fields[i],
-        before: s.before[i], after: s.after[i]}"""
+        before: s.before[i], after: s.after[i], version: s.versions[i]}"""
 
 
 def changes_query(*, actor: str | None = None, label: str | None = None,
                   uid: str | None = None, op: str | None = None, source: str | None = None,
                   since: object = None, until: object = None,
                   after: tuple[object, str, int] | None = None,
-                  limit: int = 20) -> tuple[str, dict[str, Any]]:
-    """Cypher and parameters of one page of per-entity changes (each row: `change`, a map)."""
+                  limit: int = 20, region: str | None = None) -> tuple[str, dict[str, Any]]:
+    """Cypher and parameters of one page of per-entity changes (each row: `change`, a map).
+
+    `region`: only changes of nodes of that region (an operator's view); sets written before
+    regions were recorded have none and are left out."""
     given = {"actor": actor, "label": label, "source": source, "since": since, "until": until}
     params: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
     params["limit"] = limit
@@ -39,6 +42,10 @@ def changes_query(*, actor: str | None = None, label: str | None = None,
         params["uid"], params["phrase"] = uid, key_phrase(uid)
         where.append("$uid IN s.uids")
         entry.append("uids[i] = $uid")
+    if region is not None:
+        params["region"] = region
+        where.append("$region IN s.regions")
+        entry.append("s.regions[i] = $region")
     if op is not None:
         params["op"] = op
         where.append("$op IN s.ops")  # skips sets without that op before reading their entries

@@ -1,7 +1,9 @@
-"""One path for every write of registry rows: validate → check references → upsert.
+"""One path for every write of registry rows: validate → lock and read what is stored →
+rights on the stored record and on the record as it will be → check references → upsert →
+audit, all in the caller's transaction.
 
-Loaders (files, SQL) and GraphQL bulk mutations both come through here.
-All-or-nothing by default: any invalid row and nothing is written.
+Loaders (files, SQL), GraphQL single, bulk and patch mutations and the roadmap come through
+here. All-or-nothing by default: any invalid or refused row and nothing is written.
 """
 
 from __future__ import annotations
@@ -13,19 +15,28 @@ from typing import Any
 
 from graph import audit
 from graph import models as m
-from graph.access import ACCESS_CYPHER, SYSTEM, Principal, access_lookups, write_denials
+from graph.access import ACCESS_CYPHER, SYSTEM, Principal, access_params, write_denials
 from graph.registry import Registry, record_from_properties
 from graph.validation import RowError, validate_rows
 from graph.writes import (
     Plan,
     WriteResult,
-    fetch_cypher,
+    lock_cypher,
     references_plan,
     retire_plan,
     run_plan,
     run_plan_async,
     upsert_plan,
 )
+
+
+class VersionConflict(Exception):
+    """`expectedVersion` of a patch is not the stored version (someone wrote meanwhile)."""
+
+    def __init__(self, uid: str, expected: int, stored: int) -> None:
+        super().__init__(f"запись {uid} изменена другим пользователем: ожидалась версия "
+                         f"{expected}, сейчас {stored}; перечитайте запись и повторите")
+        self.uid, self.expected, self.stored = uid, expected, stored
 
 
 @dataclass
@@ -83,26 +94,94 @@ def _record(report: IngestReport, result: WriteResult) -> IngestReport:
     return report
 
 
-def _denials_plan(principal: Principal, registry: Registry,
-                  rows: Sequence[tuple[int, m.Node]]) -> Plan:
-    lookup = None
-    if principal.role in ("operator", "registrar") and rows:
-        [lookup] = yield ACCESS_CYPHER, access_lookups(registry.name, [n for _, n in rows])
-    return write_denials(principal, registry.name, rows, lookup)
+def stored_plan(registry: Registry, uids: Sequence[str], *, lock: bool) -> Plan:
+    """The stored records among `uids` (by uid), each locked first unless `lock` is False
+    (read-only checks): what the write checks is what it overwrites."""
+    if not uids:
+        return {}
+    records = yield lock_cypher(registry.label, lock), {"uids": list(uids)}
+    return {r["uid"]: r["props"] for r in records}
+
+
+def _model(registry: Registry, props: dict[str, Any]) -> m.Node:
+    """A stored record as its model, without validation (stored data was valid when written;
+    only its owner fields matter here)."""
+    return registry.model.model_construct(**record_from_properties(registry, props))
+
+
+def _denials_plan(principal: Principal, registry: Registry, rows: Sequence[tuple[int, m.Node]],
+                  stored: dict[str, dict[str, Any]]) -> Plan:
+    """Rights on each row's stored record (when it exists) and on the record as given."""
+    if principal.role == "admin" or not rows:
+        return write_denials(principal, registry.name, rows, {}, None)
+    before = {uid: _model(registry, props) for uid, props in stored.items()}
+    nodes = [n for _, n in rows] + list(before.values())
+    [lookup] = yield ACCESS_CYPHER, access_params(principal, registry.name, nodes)
+    return write_denials(principal, registry.name, rows, before, lookup)
 
 
 def ingest_plan(prepared: Prepared, *, partial: bool, dry_run: bool, now: dt.datetime | None,
-                principal: Principal, source: str) -> Plan:
+                principal: Principal, source: str, only: frozenset[str] | None = None,
+                stored: dict[str, dict[str, Any]] | None = None) -> Plan:
+    """`only`: a patch's named fields; `stored`: the locked records when the caller read them."""
     registry = prepared.registry
     now = now or dt.datetime.now(dt.UTC)
-    denied = yield from _denials_plan(principal, registry, prepared.valid)
+    if stored is None:
+        # Admins (the system loader) are not checked: the upsert locks as it reads.
+        need = principal.role != "admin"
+        stored = (yield from stored_plan(registry, [n.uid for _, n in prepared.valid],
+                                         lock=not dry_run)) if need else {}
+    denied = yield from _denials_plan(principal, registry, prepared.valid, stored)
     ref_errors = yield from references_plan(registry, prepared.valid)
     report, nodes = _decide(prepared, denied + ref_errors, partial, dry_run)
     if nodes is None:
         return report
-    result = yield from upsert_plan(registry, nodes, now)
+    result = yield from upsert_plan(registry, nodes, now, only)
     yield from audit.record_plan(registry.label, result.changes, principal.name, source, now)
     return _record(report, result)
+
+
+def patch_plan(registry: Registry, uid: str, patch: Mapping[str, Any], *, principal: Principal,
+               source: str, now: dt.datetime | None = None,
+               expected_version: int | None = None) -> Plan:
+    """Change the named fields of one stored record (None clears an optional one).
+
+    The record is locked before it is read; the whole record after the patch is validated
+    and checked, but only the named fields are written. Returns None when `uid` is not
+    stored; raises VersionConflict when `expected_version` is stale.
+    """
+    stored = yield from stored_plan(registry, [uid], lock=True)
+    if uid not in stored:
+        return None
+    version = stored[uid].get("version") or 0
+    if expected_version is not None and expected_version != version:
+        raise VersionConflict(uid, expected_version, version)
+    record = record_from_properties(registry, stored[uid])
+    record.update(patch)
+    record = {k: v for k, v in record.items() if v is not None}
+    prepared = prepare(registry, [record])
+    if prepared.valid and prepared.valid[0][1].uid != uid:
+        return IngestReport(registry.name, read=1, rejected=1, errors=[RowError(
+            1, ",".join(registry.model.KEY_FIELDS), uid,
+            "поля естественного ключа не меняются: создайте новую запись")])
+    return (yield from ingest_plan(prepared, partial=False, dry_run=False, now=now,
+                                   principal=principal, source=source,
+                                   only=frozenset(patch), stored=stored))
+
+
+async def patch_async(tx: Any, registry: Registry, uid: str, patch: Mapping[str, Any], *,
+                      principal: Principal = SYSTEM, source: str = "api",
+                      expected_version: int | None = None) -> IngestReport | None:
+    return await run_plan_async(tx, patch_plan(registry, uid, patch, principal=principal,
+                                               source=source,
+                                               expected_version=expected_version))
+
+
+def patch(tx: Any, registry: Registry, uid: str, patch: Mapping[str, Any], *,
+          principal: Principal = SYSTEM, source: str = "api",
+          expected_version: int | None = None) -> IngestReport | None:
+    return run_plan(tx, patch_plan(registry, uid, patch, principal=principal, source=source,
+                                   expected_version=expected_version))
 
 
 def ingest(tx: Any, prepared: Prepared, *, partial: bool = False, dry_run: bool = False,
@@ -131,23 +210,22 @@ def retire_plan_checked(registry: Registry, uids: Sequence[str], *, principal: P
     """
     now = now or dt.datetime.now(dt.UTC)
     report = IngestReport(registry.name, read=len(uids))
-    records = yield fetch_cypher(registry), {"uids": list(uids)}
-    stored = {r["uid"]: r["props"] for r in records}
+    stored = yield from stored_plan(registry, uids, lock=True)
     rows: list[tuple[int, m.Node]] = []
     for i, uid in enumerate(uids):
         if uid not in stored:
             report.errors.append(RowError(i, "id", uid, "запись не найдена"))
             continue
-        rows.append((i, registry.model.model_validate(
-            record_from_properties(registry, stored[uid]))))
-    report.errors.extend((yield from _denials_plan(principal, registry, rows)))
+        rows.append((i, _model(registry, stored[uid])))
+    report.errors.extend((yield from _denials_plan(principal, registry, rows, stored)))
     report.errors.sort(key=lambda e: e.row)
     report.rejected = len({e.row for e in report.errors})
     if report.errors:
         return report
     retired = yield from retire_plan(registry, uids, now)
     changes = [{"uid": uid, "op": "retire", "fields": ["retiredAt"],
-                "before": {"retiredAt": None}, "after": {"retiredAt": now}} for uid in retired]
+                "before": {"retiredAt": None}, "after": {"retiredAt": now}, "version": version}
+               for uid, version in retired]
     yield from audit.record_plan(registry.label, changes, principal.name, source, now)
     report.valid = len(rows)
     report.updated = len(changes)

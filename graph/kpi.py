@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graph.enums import ProgramType
+from graph.privacy import EVERYTHING, scope_condition
 
 PROGRAM_TYPES: tuple[str, ...] = tuple(t.value for t in ProgramType)
 CONSTRUCTED_STATUSES = ("APPROVED", "RUNNING", "ARCHIVED")
@@ -574,12 +575,14 @@ def fetch_dashboard(driver: Any, region: str, period: Period, *, as_of: dt.date 
 
 
 # --- Learner portfolio ------------------------------------------------------------------------
+# `$people` is the caller's personal-data scope (`graph.privacy.Scope.param()`): the portfolio
+# holds the enrollments and activities in it, and `readable` says whether the learner is.
 
 PORTFOLIO_CYPHER = """
 MATCH (l:Learner {uid: $externalId})
 CALL (l) {
   OPTIONAL MATCH (l)<-[:OF_LEARNER]-(e:Enrollment)-[:IN_COHORT]->(c:Cohort)-[:OF_PROGRAM]->(p:Program)
-  WHERE e.retiredAt IS NULL
+  WHERE e.retiredAt IS NULL AND """ + scope_condition("enrollments", "e", "people") + """
   OPTIONAL MATCH (c)-[:RUN_BY]->(o:Organization)
   WITH e, c, p, o ORDER BY c.starts_on, e.uid
   RETURN collect(CASE WHEN e IS NOT NULL THEN {
@@ -591,12 +594,12 @@ CALL (l) {
 }
 CALL (l) {
   OPTIONAL MATCH (l)-[:PARTICIPATED_IN]->(ev:CareerGuidanceEvent)
-  WHERE ev.retiredAt IS NULL
+  WHERE ev.retiredAt IS NULL AND """ + scope_condition("career_guidance_events", "ev", "people") + """
   WITH ev ORDER BY ev.held_on, ev.uid
   RETURN collect(ev {.code, .kind, .name, .held_on, .competency, .organization}) AS events
 }
 RETURN l {.external_id, .category, .region, .municipality, .source} AS learner,
-       enrollments, events
+       enrollments, events, """ + scope_condition("learners", "l", "people") + """ AS readable
 """
 
 
@@ -664,5 +667,6 @@ def parse_portfolio(record: dict[str, Any] | None) -> Portfolio | None:
 
 def fetch_portfolio(driver: Any, external_id: str, database: str | None = None) -> Portfolio | None:
     records, _, _ = driver.execute_query(PORTFOLIO_CYPHER, externalId=external_id,
-                                        database_=database, routing_="r")
+                                        people=EVERYTHING.param(), database_=database,
+                                        routing_="r")
     return parse_portfolio(records[0].data() if records else None)

@@ -13,9 +13,14 @@ from functools import lru_cache
 from typing import Any
 
 from graph.migrations import FULLTEXT_INDEX
+from graph.privacy import BY_LABEL, owner_projection, scope_condition
 from graph.registry import REGISTRIES
 
 MAX_PAGE = 100
+
+# The hidden list filter by which people lists are limited to the caller's scope
+# (`graph.privacy`): its value is `Scope.param()`. Not a GraphQL filter.
+PEOPLE_FILTER = "_people"
 
 
 @dataclass(frozen=True)
@@ -139,6 +144,8 @@ LISTS: dict[str, ListSpec] = {
                                 "WHERE c.block_code IN $f_competency_block }",
             "expert_status": "EXISTS { MATCH (n)-[q:QUALIFIED_IN]->(:Competency) "
                              "WHERE q.expert_status IN $f_expert_status }",
+            # searching or sorting by full name: only staff whose names the caller reads
+            PEOPLE_FILTER: scope_condition("staff", "n", f"f_{PEOPLE_FILTER}"),
         },
         {"full_name": Sort("n.full_name")}, "full_name",
         anchors={
@@ -212,11 +219,15 @@ def _param_expr(sort: Sort, param: str) -> str:
 STAMPS = ("createdAt", "updatedAt", "retiredAt")
 
 
-def node_map(var: str) -> str:
+def node_map(var: str, label: str | None = None) -> str:
     """The properties of node `var`, its timestamps as ISO strings: the driver hydrates a
-    DateTime in Python at ~0.1 ms each, which on a page of nodes cost more than the query."""
+    DateTime in Python at ~0.1 ms each, which on a page of nodes cost more than the query.
+    Nodes of a label holding personal data (`graph.privacy.OWNERS`) also carry their owners,
+    so the API decides what the caller may read without another round trip."""
     stamps = ", ".join(f"{k}: toString({var}.{k})" for k in STAMPS)
-    return f"{var} {{.*, {stamps}}}"
+    owners = f", {owner_projection(BY_LABEL[label], var)}" if label in BY_LABEL else ""
+    return f"{var} {{.*, {stamps}{owners}}}"
+
 
 
 @lru_cache(maxsize=1024)
@@ -254,7 +265,7 @@ def page_cypher(registry: str, filters: tuple[str, ...], sort: str, descending: 
     return (
         f"{total}CALL () {{\n  {match} AND {where}\n{keyset}"
         f"  WITH n{score}, {key.expr} AS k ORDER BY k {direction}, n.uid {direction} "
-        f"LIMIT $limit\n  RETURN collect({{props: {node_map('n')}, key: k}}) AS page\n}}\n"
+        f"LIMIT $limit\n  RETURN collect({{props: {node_map('n', label)}, key: k}}) AS page\n}}\n"
         f"RETURN page{', total' if with_total else ', null AS total'}"
     )
 
@@ -299,7 +310,7 @@ def nodes_cypher(label: str) -> str:
     if label not in {r.label for r in REGISTRIES.values()}:
         raise ValueError(label)
     return (f"UNWIND $uids AS u MATCH (n:{label} {{uid: u}}) "
-            f"RETURN u AS uid, {node_map('n')} AS props")
+            f"RETURN u AS uid, {node_map('n', label)} AS props")
 
 
 @dataclass(frozen=True)
@@ -375,17 +386,32 @@ TRAVERSALS: dict[str, Traversal] = {
 }
 
 
+_RETIRED_FILTER = "($include_retired OR t.retiredAt IS NULL)"
+
+
 @lru_cache
-def traversal_cypher(name: str) -> str:
+def traversal_cypher(name: str, scoped: bool = False) -> str:
+    """`scoped`: only targets in the caller's people scope (`$people`, `graph.privacy`)."""
     t = TRAVERSALS[name]
+    body = t.body
+    if scoped:
+        if _RETIRED_FILTER not in body:
+            raise ValueError(f"traversal {name} cannot be scoped")
+        body = body.replace(_RETIRED_FILTER, f"{_RETIRED_FILTER} AND "
+                            + scope_condition(BY_LABEL[t.target], "t", "people"), 1)
     return (
         f"UNWIND $uids AS u\nMATCH (s:{t.source} {{uid: u}})\n"
-        f"CALL (s) {{\n  {t.body}\n  LIMIT $limit\n}}\n"
-        f"RETURN u AS uid, collect({{props: {node_map('t')}, extra: x}}) AS items"
+        f"CALL (s) {{\n  {body}\n  LIMIT $limit\n}}\n"
+        f"RETURN u AS uid, collect({{props: {node_map('t', t.target)}, extra: x}}) AS items"
     )
 
 
 def traversal_query(name: str, uids: Sequence[str], *, limit: int,
-                    include_retired: bool = False) -> tuple[str, dict[str, Any]]:
-    return traversal_cypher(name), {"uids": list(uids), "limit": limit,
-                                    "include_retired": include_retired}
+                    include_retired: bool = False,
+                    people: Mapping[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+    """`people`: a `graph.privacy.Scope.param()` limiting the targets to the caller's scope."""
+    params: dict[str, Any] = {"uids": list(uids), "limit": limit,
+                              "include_retired": include_retired}
+    if people is not None:
+        params["people"] = dict(people)
+    return traversal_cypher(name, people is not None), params

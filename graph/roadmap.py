@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from graph.enums import Recurrence
-from graph.ingest import ingest, ingest_async, prepare
+from graph.ingest import ingest, patch_async, prepare
+from graph.ingest import patch as patch_sync
 from graph.models import join_key
 from graph.registry import REGISTRIES, record_from_properties
-from graph.writes import fetch_cypher
 
 TEMPLATE_PATH = Path(__file__).resolve().parent / "data" / "copp-roadmap-template.txt"
 
@@ -304,32 +304,35 @@ def key_fields(registry: str, region: str, activity: int, extra: dict[str, objec
     return {**base, **extra}
 
 
-def patched(registry: str, props: dict[str, object] | None, key: dict[str, object],
-            patch: dict[str, object]) -> dict[str, object]:
-    if props is None:
-        what = {"roadmap_activities": "мероприятие", "control_points": "контрольная точка",
-                "indicator_slots": "показатель"}[registry]
-        raise RoadmapError(f"{what} дорожной карты не найдено: {key}")
+def _checked(registry: str, patch: dict[str, object]) -> dict[str, object]:
     unknown = set(patch) - set(USER_FIELDS[registry])
     if unknown:
         raise RoadmapError(f"поля нельзя изменить: {', '.join(sorted(unknown))}")
-    return {**record_from_properties(REGISTRIES[registry], props), **patch}
+    return patch
+
+
+def _missing(registry: str, key: dict[str, object]) -> RoadmapError:
+    what = {"roadmap_activities": "мероприятие", "control_points": "контрольная точка",
+            "indicator_slots": "показатель"}[registry]
+    return RoadmapError(f"{what} дорожной карты не найдено: {key}")
 
 
 async def update_roadmap_async(tx: Any, registry: str, key: dict[str, object],
                                patch: dict[str, object], **who: Any) -> object:
-    """Patch one roadmap node in the caller's managed async transaction; returns the report.
-    `who`: `principal` and `source` for graph.ingest (rights check and audit)."""
-    reg = REGISTRIES[registry]
-    cursor = await tx.run(fetch_cypher(reg), uids=[_uid(registry, key)])
-    found = [r async for r in cursor]
-    record = patched(registry, found[0]["props"] if found else None, key, patch)
-    return await ingest_async(tx, prepare(reg, [record]), **who)
+    """Patch one roadmap node in the caller's managed async transaction (graph.ingest's
+    patch: locked, rights checked, only the named fields written, audited); the report.
+    `who`: `principal` and `source`."""
+    report = await patch_async(tx, REGISTRIES[registry], _uid(registry, key),
+                               _checked(registry, patch), **who)
+    if report is None:
+        raise _missing(registry, key)
+    return report
 
 
 def update_roadmap(tx: Any, registry: str, key: dict[str, object],
-                   patch: dict[str, object], **ingest_options: Any) -> object:
-    reg = REGISTRIES[registry]
-    found = list(tx.run(fetch_cypher(reg), uids=[_uid(registry, key)]))  # type: ignore[attr-defined]
-    record = patched(registry, found[0]["props"] if found else None, key, patch)
-    return ingest(tx, prepare(reg, [record]), **ingest_options)
+                   patch: dict[str, object], **who: Any) -> object:
+    report = patch_sync(tx, REGISTRIES[registry], _uid(registry, key),
+                        _checked(registry, patch), **who)
+    if report is None:
+        raise _missing(registry, key)
+    return report

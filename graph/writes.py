@@ -70,6 +70,9 @@ class WriteResult:
 def node_cypher(registry_name: str) -> str:
     """MERGE the nodes; set properties only where something changed; report the diff.
 
+    The properties compared and set are the row's `props`: all model fields for a create,
+    only the named ones for a patch. Every write increments the node's `version`. Each node
+    is locked before its stored state is read (a concurrent write waits, then sees this one).
     New nodes get their relationships here too (nothing to compare with: CREATE), so a load
     of new rows is one statement per batch, like a hand-written UNWIND … MERGE.
     """
@@ -85,18 +88,21 @@ def node_cypher(registry_name: str) -> str:
     return f"""
 UNWIND $rows AS row
 MERGE (n:{registry.label} {{uid: row.uid}})
+SET n._lock = true REMOVE n._lock
 WITH n, row, n.createdAt IS NULL AS created, properties(n) AS before
 WITH n, row, created, before,
      [k IN keys(row.props)
       WHERE NOT coalesce(before[k] = row.props[k], before[k] IS NULL AND row.props[k] IS NULL)
      ] AS changed
 FOREACH (_ IN CASE WHEN created OR size(changed) > 0 THEN [1] ELSE [] END |
-  SET n += row.props, n.createdAt = coalesce(n.createdAt, $now), n.updatedAt = $now)
+  SET n += row.props, n.createdAt = coalesce(n.createdAt, $now), n.updatedAt = $now,
+      n.version = coalesce(n.version, 0) + 1)
 WITH n, row, created, before, changed
-{links}// one record: the rows not listed here were created
+{links}// one record: the rows not listed here were created (version 1)
 RETURN collect(CASE WHEN NOT created AND size(changed) = 0 THEN row.uid END) AS unchanged,
        collect(CASE WHEN NOT created AND size(changed) > 0
-               THEN {{uid: row.uid, changed: changed, before: [k IN changed | before[k]]}} END)
+               THEN {{uid: row.uid, changed: changed, before: [k IN changed | before[k]],
+                      version: n.version}} END)
        AS updated
 """
 
@@ -130,11 +136,16 @@ CALL (n, row) {{
 
 
 def upsert_plan(registry: Registry, nodes: Sequence[m.Node],
-                now: dt.datetime | None = None) -> Plan:
+                now: dt.datetime | None = None, only: frozenset[str] | None = None) -> Plan:
+    """`only`: the fields a patch names; nothing else of the stored node is written."""
     now = now or dt.datetime.now(dt.UTC)
     result = WriteResult()
     for start in range(0, len(nodes), BATCH_SIZE):
         rows = [write_row(registry, node) for node in nodes[start:start + BATCH_SIZE]]
+        full = {row["uid"]: row["props"] for row in rows}  # the whole record, for STOCKS
+        if only is not None:
+            rows = [{**row, "props": {k: v for k, v in row["props"].items() if k in only}}
+                    for row in rows]
         by_uid = {row["uid"]: row for row in rows}
         [record] = yield node_cypher(registry.name), {"rows": rows, "now": now}
         unchanged = set(record["unchanged"])
@@ -151,26 +162,27 @@ def upsert_plan(registry: Registry, nodes: Sequence[m.Node],
                 touched.append((uid, set(fields), before))
                 result.changes.append({"uid": uid, "op": "update", "fields": fields,
                                        "before": {k: before[k] for k in fields},
-                                       "after": {k: row["props"][k] for k in fields}})
+                                       "after": {k: row["props"][k] for k in fields},
+                                       "version": updated[uid]["version"]})
             else:
                 result.created += 1
                 created.append(uid)
                 after = {k: v for k, v in row["props"].items() if v is not None}
                 result.changes.append({"uid": uid, "op": "create", "fields": sorted(after),
-                                       "after": after})
+                                       "after": after, "version": 1})
         for i, link in enumerate(registry.links):
             moved = [{"uid": u, "targets": by_uid[u][f"l{i}"]} for u, fields, _ in touched
                      if fields & set(link.fields)]
             if moved:
                 yield link_replace_cypher(registry.name, i), {"rows": moved}
-        deltas = stock.added_stock(registry.name, [by_uid[u]["props"] for u in created])
+        deltas = stock.added_stock(registry.name, [full[u] for u in created])
         if deltas:
             yield stock.ADD_CYPHER, {"deltas": deltas}
         relocated = stock.moved_places(registry.name, [(u, fields) for u, fields, _ in touched])
         if relocated:
             yield relocated[0], {"uids": relocated[1]}
         pairs = stock.pairs_after_upsert(
-            registry.name, [{**by_uid[u]["props"], "_before": before} for u, _, before in touched])
+            registry.name, [{**full[u], "_before": before} for u, _, before in touched])
         if pairs:
             yield stock.REFRESH_CYPHER, {"pairs": pairs}
     return result
@@ -239,26 +251,39 @@ UNWIND $uids AS u
 MATCH (n:{label} {{uid: u}})
 WITH n, n.retiredAt IS NULL AS active
 FOREACH (_ IN CASE WHEN active THEN [1] ELSE [] END |
-  SET n.retiredAt = $now, n.updatedAt = $now)
+  SET n.retiredAt = $now, n.updatedAt = $now, n.version = coalesce(n.version, 0) + 1)
 RETURN n.uid AS uid, active, properties(n) AS props
 """
 
 
 def retire_plan(registry: Registry, uids: Sequence[str],
                 now: dt.datetime | None = None) -> Plan:
-    """Set `retiredAt` on the active ones; the uids this call retired."""
+    """Set `retiredAt` on the active ones; (uid, version after) of those this call retired."""
     now = now or dt.datetime.now(dt.UTC)
     records = yield retire_cypher(registry.label), {"uids": list(uids), "now": now}
     retired = [r for r in records if r["active"]]
     pairs = stock.pairs_after_upsert(registry.name, [r["props"] for r in retired])
     if pairs:
         yield stock.REFRESH_CYPHER, {"pairs": pairs}
-    return [r["uid"] for r in retired]
+    return [(r["uid"], r["props"]["version"]) for r in retired]
 
 
 def retire(tx: Any, registry: Registry, uids: Sequence[str],
            now: dt.datetime | None = None) -> list[str]:
-    return run_plan(tx, retire_plan(registry, uids, now))
+    return [uid for uid, _ in run_plan(tx, retire_plan(registry, uids, now))]
+
+
+@lru_cache
+def lock_cypher(label: str, lock: bool = True) -> str:
+    """The stored properties of the existing nodes among `$uids`, each read after taking its
+    write lock (held to the end of the transaction), so that what a write checks and
+    compares is what it overwrites. Without `lock` (read-only checks): a plain read."""
+    take = "SET n._lock = true REMOVE n._lock\n" if lock else ""
+    return f"""
+UNWIND $uids AS u
+MATCH (n:{label} {{uid: u}})
+{take}RETURN n.uid AS uid, properties(n) AS props
+"""
 
 
 def fetch_cypher(registry: Registry) -> str:

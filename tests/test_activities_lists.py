@@ -76,6 +76,8 @@ def test_every_activity_filter_is_covered():
     covered = {(f, flt.strip("{}").split(":")[0]) for f, flt, _ in CASES}
     for registry, spec in ACTIVITY_LISTS.items():
         for name in spec.filters:
+            if name.startswith("_"):  # hidden: the personal-data scope (test_people_scope)
+                continue
             assert (to_camel_case(registry), to_camel_case(name)) in covered, (registry, name)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from graph.audit import AUDIT_CYPHER
+from graph.audit import audit_cypher
 from graph.migrations import migrate
 from graph.writes import node_cypher
 from hub import neo4j_runtime as rt
@@ -118,7 +118,7 @@ def test_bulk_mutation_killed_half_way_then_retried_converges(own):
         # every row is already MERGEd in the open transaction; the audit comes next
         if query == upsert:
             upserts.append(len(params["rows"]))
-        elif query == AUDIT_CYPHER and upserts and not killed.is_set():
+        elif query == audit_cypher("Equipment") and upserts and not killed.is_set():
             killed_at.append(time.monotonic())
             killed.set()
             os.kill(pid, signal.SIGKILL)  # a crash, not a clean shutdown

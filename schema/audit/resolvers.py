@@ -49,7 +49,7 @@ def _change(c: dict[str, Any]) -> Change:
         for f in json.loads(c.get("fields") or "[]")]
     return Change(id=strawberry.ID(c["id"]), at=native(c["at"]), actor=c["actor"],
                   source=c["source"], label=c["label"], uid=c["uid"], op=ChangeOp(c["op"]),
-                  fields=fields)
+                  fields=fields, version=c.get("version"))
 
 
 @strawberry.type
@@ -65,10 +65,16 @@ class Query:
     ) -> ChangePage:
         limit = check_limit(first)
         f = filter or ChangeFilter()
+        principal = context(info).principal
+        # An operator reads the changes of its region; an admin everything.
+        region = principal.region if principal and principal.role != "admin" else None
+        if principal is None or (principal.role != "admin" and region is None):
+            raise api_error("Журнал изменений доступен администратору и оператору ЦОПП.",
+                            "FORBIDDEN")
         cypher, params = changes_query(
             actor=f.actor, label=f.label, uid=f.uid, op=f.op.value if f.op else None,
             source=f.source, since=_aware(f.since), until=_aware(f.until),
-            after=_decode(after) if after else None, limit=limit + 1)
+            after=_decode(after) if after else None, limit=limit + 1, region=region)
         rows = await context(info).read(cypher, **params)
         page = [r["change"] for r in rows[:limit]]
         return ChangePage(items=[_change(c) for c in page], has_next_page=len(rows) > limit,

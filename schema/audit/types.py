@@ -34,6 +34,9 @@ class Change:
     uid: str = strawberry.field(description="Natural key of the node.")
     op: ChangeOp = strawberry.field(description="create, update or retire.")
     fields: list[FieldChange] = strawberry.field(description="Changed fields, before → after.")
+    version: int | None = strawberry.field(
+        default=None, description="The node's version after this change (orders a node's "
+                                  "changes as committed); null for changes of older sets.")
 
 
 @strawberry.input(description="Which changes to list; all given conditions must hold.")

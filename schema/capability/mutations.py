@@ -10,9 +10,10 @@ from strawberry.types import Info
 
 from graph import audit
 from graph import planning as pl
+from graph.access import plan_denial
 from schema.capability.resolvers import plan_view
 from schema.capability.types import NetworkPlan, NetworkPlanStatus
-from schema.core.errors import FieldError
+from schema.core.errors import FieldError, api_error
 from schema.core.node import context
 
 
@@ -28,10 +29,33 @@ def _refused(field: str, value: Any, exc: Exception) -> NetworkPlanPayload:
         message=str(exc))])
 
 
-def _actor(info: Info) -> str:
-    """Who writes (AccessPolicy has already checked the role may plan)."""
+PLAN_HOME_CYPHER = """
+OPTIONAL MATCH (o:Organization {uid: $home})
+OPTIONAL MATCH (:NetworkPlan {uid: $plan})-[:BASE_ORGANIZATION]->(b:Organization)
+RETURN coalesce(b.uid, o.uid) AS home, coalesce(b.region, o.region) AS region
+"""
+
+
+async def _checked_actor(info: Info, tx: Any, *, home: str | None = None,
+                         plan: str | None = None) -> str:
+    """Who writes, after the row-level rule (`graph.access.plan_denial`) on the plan's base
+    organization: the one given (save) or the stored plan's (status)."""
     principal = context(info).principal
-    return principal.name if principal else "system"
+    if principal is None:
+        raise pl.PlanningError("требуется токен доступа")
+    cursor = await tx.run(PLAN_HOME_CYPHER, home=home, plan=plan)
+    record = await cursor.single()
+    if record["home"] is None:
+        raise pl.PlanningError("план не найден" if plan else
+                               f"организация {home!r} не найдена")
+    reason = plan_denial(principal, record["home"], record["region"])
+    if reason:
+        raise PlanRefused(reason)
+    return principal.name
+
+
+class PlanRefused(Exception):
+    """The principal may not write plans of this base organization."""
 
 
 @strawberry.type
@@ -50,9 +74,8 @@ class Mutation:
         start: Annotated[dt.date | None, strawberry.argument(description="Term start.")] = None,
         end: Annotated[dt.date | None, strawberry.argument(description="Term end.")] = None,
     ) -> NetworkPlanPayload:
-        actor = _actor(info)
-
         async def work(tx: Any) -> tuple[pl.NetworkPlan, list[pl.AgreementDraft]]:
+            actor = await _checked_actor(info, tx, home=home_organization)
             now = dt.datetime.now(dt.UTC)
             plan, drafts = await pl.plan_network_program_async(
                 pl.tx_reader(tx), program, home_organization, cohort_size, max_partners,
@@ -68,6 +91,8 @@ class Mutation:
             plan, drafts = await context(info).write(work)
         except pl.PlanningError as exc:
             return _refused("program", program, exc)
+        except PlanRefused as exc:
+            raise api_error(str(exc), "FORBIDDEN") from exc
         return NetworkPlanPayload(plan=plan_view(plan, drafts), errors=[])
 
     @strawberry.mutation(description="Move a stored plan one step: DRAFT → AGREED → RUNNING.")
@@ -76,9 +101,8 @@ class Mutation:
         uid: Annotated[str, strawberry.argument(description="Plan key.")],
         status: Annotated[NetworkPlanStatus, strawberry.argument(description="New status.")],
     ) -> NetworkPlanPayload:
-        actor = _actor(info)
-
         async def work(tx: Any) -> tuple[pl.NetworkPlan, list[pl.AgreementDraft]]:
+            actor = await _checked_actor(info, tx, plan=uid)
             now = dt.datetime.now(dt.UTC)
             await pl.set_plan_status_async(tx, uid, status.value)
             await audit.record_async(tx, "NetworkPlan", [{
@@ -90,4 +114,6 @@ class Mutation:
             plan, drafts = await context(info).write(work)
         except pl.PlanningError as exc:
             return _refused("status", status.value, exc)
+        except PlanRefused as exc:
+            raise api_error(str(exc), "FORBIDDEN") from exc
         return NetworkPlanPayload(plan=plan_view(plan, drafts), errors=[])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from dataclasses import replace
 from typing import Annotated
 
 import strawberry
@@ -11,6 +12,7 @@ from strawberry.types import Info
 
 from graph import capability as cap
 from graph import planning as pl
+from graph import privacy
 from graph.agreement_doc import DOCX_MEDIA_TYPE, agreements_docx, docx_filename
 from schema.capability.types import (
     Document,
@@ -23,7 +25,8 @@ from schema.capability.types import (
     staff_first_selected,
 )
 from schema.core.errors import api_error
-from schema.core.node import check_limit, context
+from schema.core.node import check_limit, context, load_nodes
+from schema.registry.types import people_scope
 
 
 def reader(info: Info) -> cap.Read:
@@ -37,6 +40,41 @@ def bad(exc: ValueError) -> Exception:
 
 def plan_view(plan: pl.NetworkPlan, drafts: list[pl.AgreementDraft]) -> NetworkPlan:
     return NetworkPlan(_plan=plan, _drafts=drafts)
+
+
+HIDDEN_NAME = "ФИО скрыто (152-ФЗ), таб. № {number}"
+
+
+async def names_in_scope(info: Info, plan: pl.NetworkPlan, drafts: list[pl.AgreementDraft]
+                         ) -> tuple[pl.NetworkPlan, list[pl.AgreementDraft]]:
+    """The plan and drafts with the names of staff outside the caller's personal-data scope
+    (`graph.privacy`) replaced by their personnel numbers: the DOCX has no null to show."""
+    scope = people_scope(info)
+    if scope.everything:
+        return plan, drafts
+    staff = [s for a in plan.assignments for s in a.staff]
+    staff += [s for d in drafts for p in (d.base, d.participant) for s in p.staff]
+    inns = sorted({privacy.staff_organization(s.uid) for s in staff})
+    regions: dict[str, str | None] = {}
+    if scope.region is not None and inns:
+        regions = {o._p["uid"]: o._p.get("region")
+                   for o in await load_nodes(info, "Organization", inns)}
+
+    def shown(items: tuple[pl.StaffInfo, ...]) -> tuple[pl.StaffInfo, ...]:
+        out = []
+        for s in items:
+            inn = privacy.staff_organization(s.uid)
+            if not privacy.readable(scope, (regions.get(inn),), (inn,)):
+                s = replace(s, full_name=HIDDEN_NAME.format(number=s.uid.partition(":")[2]))
+            out.append(s)
+        return tuple(out)
+
+    plan = replace(plan, assignments=tuple(replace(a, staff=shown(a.staff))
+                                           for a in plan.assignments))
+    drafts = [replace(d, base=replace(d.base, staff=shown(d.base.staff)),
+                      participant=replace(d.participant, staff=shown(d.participant.staff)))
+              for d in drafts]
+    return plan, drafts
 
 
 @strawberry.type
@@ -110,7 +148,9 @@ class Query:
                                      end_cursor=stored[-1][0].uid if stored else None)
 
     @strawberry.field(description="A stored plan's network-agreement draft (DOCX, Russian): "
-                                  "one agreement per partner.")
+                                  "one agreement per partner. Staff names outside the "
+                                  "caller's personal-data scope (152-ФЗ; all of them for "
+                                  "planners) are replaced by personnel numbers.")
     async def network_plan_document(
         self, info: Info, uid: Annotated[str, strawberry.argument(description="Plan key.")],
     ) -> Document:
@@ -118,6 +158,6 @@ class Query:
             plan, drafts = await pl.load_plan_with_agreements_async(reader(info), uid)
         except pl.PlanningError as exc:
             raise bad(exc) from None
-        content = agreements_docx(plan, drafts)
+        content = agreements_docx(*await names_in_scope(info, plan, drafts))
         return Document(filename=docx_filename(plan), media_type=DOCX_MEDIA_TYPE,
                         content_base64=base64.b64encode(content).decode())

@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from graph import capability as cap
 from graph import planning as pl
+from graph import privacy
 from graph.enums import ExpertStatus as ExpertStatusCode
 from graph.enums import PartyRole as PartyRoleCode
 from graph.enums import RequirementScope as RequirementScopeCode
@@ -22,6 +23,26 @@ from schema.core.connection import Connection, Edge, PageInfo
 from schema.core.errors import api_error
 from schema.core.node import check_limit, load_node
 from schema.registry import types as T
+
+
+async def _organization_region(info: Info, inn: str) -> str | None:
+    org = await load_node(info, "Organization", inn)
+    return None if org is None else org._p.get("region")
+
+
+def staff_name(info: Info, staff_uid: str, full_name: str) -> Any:
+    """`full_name` when the caller reads the staff member's name (`graph.privacy`), else None;
+    an operator's check loads the employer (batched per request)."""
+    scope = T.people_scope(info)
+    inn = privacy.staff_organization(staff_uid)
+    if scope.everything or scope.nothing or scope.region is None:
+        return full_name if privacy.readable(scope, (), (inn,)) else None
+
+    async def later() -> str | None:
+        region = await _organization_region(info, inn)
+        return full_name if privacy.readable(scope, (region,), (inn,)) else None
+
+    return later()
 
 
 @strawberry.input(description="A point on the map (WGS 84).")
@@ -57,11 +78,15 @@ def _gap(g: cap.Gap) -> CapabilityGap:
 
 @strawberry.type(description="A staff member qualified in the competency.")
 class QualifiedStaffMember:
+    _full_name: strawberry.Private[str]
     uid: str = strawberry.field(description="Staff key (ИНН:табельный номер).")
-    full_name: str = strawberry.field(description="Full name.")
     role: E.StaffRole = strawberry.field(description="Role.")
     expert_status: E.ExpertStatus = strawberry.field(description="Expert status in the competency.")
     valid_until: dt.date | None = strawberry.field(description="Qualification valid until.")
+
+    @strawberry.field(description="Full name (ФИО)." + T.PERSONAL_NOTE)
+    def full_name(self, info: Info) -> str | None:
+        return staff_name(info, self.uid, self._full_name)
 
     @strawberry.field(description="The staff member.")
     async def staff(self, info: Info) -> T.Staff | None:
@@ -70,7 +95,7 @@ class QualifiedStaffMember:
 
 def _member(s: cap.QualifiedStaff) -> QualifiedStaffMember:
     return QualifiedStaffMember(
-        uid=s.uid, full_name=s.full_name, role=E.StaffRole(StaffRoleCode(s.role)),
+        uid=s.uid, _full_name=s.full_name, role=E.StaffRole(StaffRoleCode(s.role)),
         expert_status=E.ExpertStatus(ExpertStatusCode(s.expert_status)),
         valid_until=s.valid_until)
 
@@ -236,9 +261,13 @@ _described(UnmetKind, "Which requirement of a module nobody meets.", {
 
 @strawberry.type(description="A staff member a party provides.")
 class PlanStaff:
+    _full_name: strawberry.Private[str]
     uid: str = strawberry.field(description="Staff key.")
-    full_name: str = strawberry.field(description="Full name.")
     expert_status: E.ExpertStatus = strawberry.field(description="Expert status.")
+
+    @strawberry.field(description="Full name (ФИО)." + T.PERSONAL_NOTE)
+    def full_name(self, info: Info) -> str | None:
+        return staff_name(info, self.uid, self._full_name)
 
 
 @strawberry.type(description="An equipment item a party provides.")
@@ -250,7 +279,7 @@ class PlanEquipment:
 
 
 def _staff(items: tuple[pl.StaffInfo, ...]) -> list[PlanStaff]:
-    return [PlanStaff(uid=s.uid, full_name=s.full_name,
+    return [PlanStaff(uid=s.uid, _full_name=s.full_name,
                       expert_status=E.ExpertStatus(ExpertStatusCode(s.expert_status)))
             for s in items]
 

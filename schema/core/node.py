@@ -101,6 +101,12 @@ class Node:
     def retired_at(self) -> dt.datetime | None:
         return stamp(self._p.get("retiredAt"))
 
+    @strawberry.field(description="Incremented by every write of the node (0: not written "
+                                  "since versions were introduced); pass it as "
+                                  "`expectedVersion` to update only what you read.")
+    def version(self) -> int:
+        return self._p.get("version") or 0
+
 
 NODE_TYPES: dict[str, type[Node]] = {}
 

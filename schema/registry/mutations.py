@@ -15,8 +15,15 @@ from strawberry.types import Info
 from strawberry.utils.str_converters import to_camel_case
 
 from graph.access import Principal
-from graph.ingest import IngestReport, ingest_async, prepare, retire_async
-from graph.registry import REGISTRIES, record_from_properties
+from graph.ingest import (
+    IngestReport,
+    VersionConflict,
+    ingest_async,
+    patch_async,
+    prepare,
+    retire_async,
+)
+from graph.registry import REGISTRIES
 from graph.validation import RowError
 from graph.writes import fetch_cypher
 from schema.core.errors import FieldError, api_error, field_error
@@ -131,25 +138,26 @@ async def bulk_create(info: Info, registry: str, rows: list[dict[str, Any]]) -> 
                        errors=[field_error(e, bulk=True) for e in report.errors])
 
 
-async def update(info: Info, registry: str, global_id: str, patch: dict[str, Any]) -> Payload:
-    """Patch: read the stored record, merge, validate the whole model, upsert."""
+async def update(info: Info, registry: str, global_id: str, patch: dict[str, Any],
+                 expected_version: int | None = None) -> Payload:
+    """Patch: only the named fields are written, under the record's lock (graph.ingest)."""
     uid = _uid_of(registry, global_id)
     reg = REGISTRIES[registry]
     principal = principal_of(info)
 
     async def work(tx: Any) -> Payload:
-        current = (await _fetch(tx, registry, [uid])).get(uid)
-        if current is None:
+        report = await patch_async(tx, reg, uid, patch, principal=principal, source="graphql",
+                                   expected_version=expected_version)
+        if report is None:
             return Payload(node=None, status=None, changed_fields=[],
                            errors=[_not_found(global_id)])
-        record = record_from_properties(reg, current)
-        record.update(patch)
-        record = {k: v for k, v in record.items() if v is not None}
-        report, props = await _ingest(tx, registry, [record], first_row=1,
-                                      principal=principal)
+        props = list((await _fetch(tx, registry, [uid])).values()) if report.written else []
         return _single(registry, report, props)
 
-    return await context(info).write(work)
+    try:
+        return await context(info).write(work)
+    except VersionConflict as exc:
+        raise api_error(str(exc), "CONFLICT") from exc
 
 
 async def retire(info: Info, registry: str, global_ids: list[str]
@@ -189,8 +197,9 @@ def _mutations(registry: str) -> dict[str, Any]:
     async def create_many(info: Info, input: Any) -> Any:
         return await bulk_create(info, registry, [to_row(i) for i in input])
 
-    async def update_one(info: Info, id: Any, patch: Any) -> Any:
-        return await update(info, registry, id, to_row(patch, patch=True))
+    async def update_one(info: Info, id: Any, patch: Any,
+                         expected_version: int | None = None) -> Any:
+        return await update(info, registry, id, to_row(patch, patch=True), expected_version)
 
     async def retire_one(info: Info, id: Any) -> Any:
         props, errors = await retire(info, registry, [id])
@@ -216,8 +225,11 @@ def _mutations(registry: str) -> dict[str, Any]:
     create_one.__annotations__ = {"info": Info, "input": one, "return": Payload[node_cls]}
     create_many.__annotations__ = {"info": Info, "input": many,
                                    "return": BulkPayload[node_cls]}
+    version = Annotated[int | None, strawberry.argument(
+        description="Write only if the stored version is this one (else CONFLICT): the "
+                    "node's `version` as the editor read it.")]
     update_one.__annotations__ = {"info": Info, "id": gid, "patch": changes,
-                                  "return": Payload[node_cls]}
+                                  "expected_version": version, "return": Payload[node_cls]}
     retire_one.__annotations__ = {"info": Info, "id": gid, "return": Payload[node_cls]}
     retire_many.__annotations__ = {"info": Info, "ids": ids, "return": BulkPayload[node_cls]}
     return {

@@ -12,10 +12,12 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from graph.reads import LISTS, RELEVANCE
+from graph import privacy
+from graph.reads import LISTS, PEOPLE_FILTER, RELEVANCE
 from schema.core import enums as E
 from schema.core.connection import Connection, SortDirection, list_connection
-from schema.core.node import NODE_TYPES
+from schema.core.errors import api_error
+from schema.core.node import NODE_TYPES, context
 from schema.registry import types as T
 
 # registry → (GraphQL type, field description)
@@ -26,7 +28,11 @@ LIST_FIELDS: dict[str, tuple[type, str]] = {
     "sites": (T.Site, "Sites (площадки, мастерские)."),
     "equipment_types": (T.EquipmentType, "Equipment types (catalogue)."),
     "equipment": (T.Equipment, "Equipment items."),
-    "staff": (T.Staff, "Staff members."),
+    "staff": (T.Staff, ("Staff members. Every role lists them; `fullName` is personal data "
+                       "(152-ФЗ, see its description). Outside an admin's scope the default "
+                       "order is by uid, and a search or a sort by full name covers only the "
+                       "staff whose names the caller reads (FORBIDDEN for planners and "
+                       "viewers).")),
     "competencies": (T.Competency, "Competencies."),
     "infrastructure_lists": (T.InfrastructureList, "Infrastructure lists of competencies."),
     "programs": (T.Program, "Education programs."),
@@ -74,7 +80,7 @@ def _camel(name: str) -> str:
 def _filter_input(registry: str, type_name: str) -> type:
     annotations: dict[str, Any] = {}
     namespace: dict[str, Any] = {"__annotations__": annotations, "__module__": __name__}
-    for name in LISTS[registry].filters:
+    for name in _public_filters(registry):
         typ, description = FILTER_OVERRIDES.get(registry, {}).get(name) or FILTER_TYPES[name]
         annotations[name] = typ | None
         namespace[name] = strawberry.field(default=None, description=description)
@@ -107,6 +113,44 @@ FILTERS: dict[str, type] = {}
 SORTS: dict[str, type] = {}
 
 
+def _public_filters(registry: str) -> list[str]:
+    """Filters of the GraphQL input: hidden ones (`_…`, set by the API) left out."""
+    return [f for f in LISTS[registry].filters if not f.startswith("_")]
+
+
+def people_list(info: Info, registry: str, filters: dict[str, Any], sort: str | None,
+                search: str | None) -> str | None:
+    """Apply the personal-data scope (`graph.privacy`) to a list of `registry`: adds the
+    hidden scope filter to `filters` and returns the sort to use.
+
+    Wholly personal registries (learners, enrollments): FORBIDDEN for roles that read no
+    people, else only the records in the caller's scope. Registries with personal fields
+    (staff): every record is listed, but a search (over names) or a sort by a personal field
+    covers only the records whose personal fields the caller reads (FORBIDDEN for roles that
+    read none), and the default sort by name becomes the sort by uid outside an admin's scope.
+    """
+    if PEOPLE_FILTER not in LISTS[registry].filters:
+        return sort
+    scope = T.people_scope(info)
+    if scope.everything:
+        return sort
+    if privacy.is_personal(registry):
+        if scope.nothing:
+            raise T.people_forbidden(info, scope)
+        filters[PEOPLE_FILTER] = scope.param()
+        return sort
+    personal_sorts = set(LISTS[registry].all_sorts()) & set(privacy.PERSONAL[registry])
+    if sort is None and search is None and LISTS[registry].default_sort in personal_sorts:
+        return "uid"
+    if search is not None or sort in personal_sorts:
+        if scope.nothing:
+            principal = context(info).principal
+            role = principal.role if principal is not None else "аноним"
+            raise api_error(privacy.NAME_SEARCH_MESSAGE.format(role=role), "FORBIDDEN")
+        filters[PEOPLE_FILTER] = scope.param()
+    return sort
+
+
 def _list_field(registry: str, node_cls: type, description: str) -> Any:
     name = node_cls.__strawberry_definition__.name
     filter_cls = FILTERS[registry] = _filter_input(registry, name)
@@ -114,12 +158,14 @@ def _list_field(registry: str, node_cls: type, description: str) -> Any:
 
     async def resolve(info: Info, first: int = 20, after: str | None = None,
                       filter: Any = None, sort: Any = None) -> Any:
-        filters = {k: getattr(filter, k) for k in LISTS[registry].filters} if filter else {}
+        filters = {k: getattr(filter, k) for k in _public_filters(registry)} if filter else {}
+        search = filter.search if filter else None
+        sort_name = people_list(info, registry, filters, sort.field.value if sort else None,
+                                search)
         return await list_connection(
-            info, registry, node_cls.LABEL, filters=filters,
-            sort=sort.field.value if sort else None,
+            info, registry, node_cls.LABEL, filters=filters, sort=sort_name,
             descending=bool(sort and sort.direction == SortDirection.DESC),
-            search=filter.search if filter else None,
+            search=search,
             include_retired=filter.include_retired if filter else False,
             first=first, after=after,
         )

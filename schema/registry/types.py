@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Awaitable
 from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
+from graph import privacy
 from graph.enums import LABELS
 from graph.models import join_key
 from schema.core import enums as E
+from schema.core.errors import api_error
 from schema.core.node import Node, load_node, load_nodes, load_traversal, node_type, prop
 
 First = Annotated[int, strawberry.argument(description="How many items (at most 100).")]
@@ -57,6 +60,83 @@ def nested(traversal: str, type_name: str, description: str) -> Any:
                                "include_retired": IncludeRetired,
                                "return": f"list[{type_name}]"}
     return strawberry.field(resolver=resolve, description=description)
+
+
+# --- personal data (152-ФЗ): the rule is `graph.privacy`; these apply it to API objects --------
+
+def people_scope(info: Any) -> privacy.Scope:
+    """The caller's personal-data scope (`info`: Strawberry's or graphql-core's)."""
+    return privacy.people_scope(getattr(info.context, "principal", None))
+
+
+def people_forbidden(info: Any, scope: privacy.Scope | None = None) -> Exception:
+    """FORBIDDEN: the role reads no personal records, or this record is outside its scope."""
+    scope = scope if scope is not None else people_scope(info)
+    principal = getattr(info.context, "principal", None)
+    if scope.nothing:
+        role = principal.role if principal is not None else "аноним"
+        return api_error(privacy.FORBIDDEN_MESSAGE.format(role=role), "FORBIDDEN")
+    return api_error(privacy.OUT_OF_SCOPE_MESSAGE, "FORBIDDEN")
+
+
+async def _owners(info: Any, registry: str, uid: str) -> tuple[list[Any], list[Any]]:
+    """Owners of a record read without them (a write's payload); batched per request."""
+    ctx = info.context
+
+    async def load(uids: list[str]) -> list[tuple[list[Any], list[Any]]]:
+        rows = await ctx.read(privacy.owners_cypher(registry), uids=list(dict.fromkeys(uids)))
+        found = {r["uid"]: (r["regions"], r["organizations"]) for r in rows}
+        return [found.get(u, ([], [])) for u in uids]
+
+    return await ctx.loader(("owners", registry), load).load(uid)
+
+
+def may_read(info: Any, registry: str, props: dict[str, Any]) -> bool | Awaitable[bool]:
+    """Whether the caller reads the personal data of this record: at once from the owners the
+    read projected (`graph.reads.node_map`), else after loading them."""
+    scope = people_scope(info)
+    decided = privacy.readable_props(scope, props)
+    if decided is not None:
+        return decided
+
+    async def later() -> bool:
+        regions, organizations = await _owners(info, registry, props["uid"])
+        return privacy.readable(scope, regions, organizations)
+
+    return later()
+
+
+def personal_value(info: Any, registry: str, props: dict[str, Any], value: Any) -> Any:
+    """`value` when the caller reads this record's personal fields, else None."""
+    ok = may_read(info, registry, props)
+    if isinstance(ok, bool):
+        return value if ok else None
+
+    async def later() -> Any:
+        return value if await ok else None
+
+    return later()
+
+
+def guard_record(info: Any, registry: str, props: dict[str, Any]) -> bool | Awaitable[bool]:
+    """True when the caller reads this wholly personal record, else FORBIDDEN (raised)."""
+    ok = may_read(info, registry, props)
+    if isinstance(ok, bool):
+        if not ok:
+            raise people_forbidden(info)
+        return True
+
+    async def later() -> bool:
+        if not await ok:
+            raise people_forbidden(info)
+        return True
+
+    return later()
+
+
+PERSONAL_NOTE = (" Personal data (152-ФЗ): null unless the caller is an admin, the operator of "
+                 "the owner's region or a registrar of the owner; planners and viewers always "
+                 "get null.")
 
 
 @node_type
@@ -188,12 +268,15 @@ class Staff(Node):
     LABEL = "Staff"
     organization_inn: str = prop("organization", str, "ИНН of the employer.")
     personnel_number: str = prop("personnel_number", str, "Personnel number.")
-    full_name: str = prop("full_name", str, "Full name.")
     role: E.StaffRole = prop("role", E.StaffRole, "Role.")
     role_label: str | None = label_of(E.StaffRole, "role")
     position: str | None = prop("position", str | None, "Position.")
     organization: Organization | None = link("Organization", "Organization", "The employer.",
                                              "organization")
+
+    @strawberry.field(description="Full name (ФИО)." + PERSONAL_NOTE)
+    def full_name(self, info: Info) -> str | None:
+        return personal_value(info, "staff", self._p, self._p.get("full_name"))
 
     @strawberry.field(description="Qualifications per competency.")
     def qualifications(self) -> list[Qualification]:

@@ -15,6 +15,7 @@ from graph import kpi as K
 from schema.core.errors import api_error
 from schema.core.node import context
 from schema.registry.resolvers import FILTER_OVERRIDES, FILTER_TYPES, _list_field
+from schema.registry.types import people_forbidden, people_scope
 from schema.situational import types as T
 
 _CODES = list[str]
@@ -31,8 +32,15 @@ FILTER_OVERRIDES.update({
 
 LIST_FIELDS: dict[str, tuple[type, str]] = {
     "cohorts": (T.Cohort, "Cohorts (program runs)."),
-    "learners": (T.Learner, "Pseudonymous learners."),
-    "enrollments": (T.Enrollment, "Enrollments of learners in cohorts."),
+    "learners": (T.Learner, ("Pseudonymous learners. Personal data (152-ФЗ): an admin lists "
+                            "all, a region's operator the learners of its region, a registrar "
+                            "the learners enrolled in cohorts its organizations run; FORBIDDEN "
+                            "for planners and viewers (dashboards give the counts).")),
+    "enrollments": (T.Enrollment, ("Enrollments of learners in cohorts. Personal data "
+                                  "(152-ФЗ): an admin lists all, a region's operator those in "
+                                  "cohorts of organizations of its region, a registrar those "
+                                  "in cohorts its organizations run; FORBIDDEN for planners "
+                                  "and viewers (dashboards give the counts).")),
     "career_guidance_events": (T.CareerGuidanceEvent, "Career-guidance activities."),
     "staff_trainings": (T.StaffTraining, "Staff qualification upgrades."),
     "demand_signals": (T.DemandSignal, "Labour-market demand signals."),
@@ -86,7 +94,13 @@ async def situational_centre(info: Info, region: str, period: str,
 
 
 async def learner_portfolio(info: Info, external_id: str) -> T.Portfolio | None:
-    rows = await context(info).read(K.PORTFOLIO_CYPHER, externalId=external_id)
+    scope = people_scope(info)
+    if scope.nothing:
+        raise people_forbidden(info, scope)
+    rows = await context(info).read(K.PORTFOLIO_CYPHER, externalId=external_id,
+                                    people=scope.param())
+    if rows and not rows[0]["readable"]:
+        raise people_forbidden(info, scope)
     portfolio = K.parse_portfolio(rows[0] if rows else None)
     return None if portfolio is None else T.Portfolio.of(portfolio)
 
@@ -105,7 +119,12 @@ class SituationalQuery:
     ) -> T.SituationalCentre:
         return await situational_centre(info, region, period, as_of)
 
-    @strawberry.field(description="Everything a learner completed and attended, by external id.")
+    @strawberry.field(description="Everything a learner completed and attended, by external id. "
+                                  "Personal data (152-ФЗ): readable by an admin, the operator "
+                                  "of the learner's region and a registrar of a cohort the "
+                                  "learner is enrolled in, and holding only the enrollments "
+                                  "and activities in the caller's scope; FORBIDDEN otherwise "
+                                  "(always for planners and viewers).")
     async def learner_portfolio(
         self, info: Info,
         external_id: Annotated[str, strawberry.argument(description="External id.")],

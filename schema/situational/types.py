@@ -9,11 +9,25 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
+from graph import activities as _activities  # noqa: F401 - registers the traversals
 from graph import enums as e
 from graph import kpi as K
 from graph.models import join_key
-from schema.core.node import Node, load_node, load_nodes, load_traversal, node_type, prop
+from graph.privacy import BY_LABEL
+from graph.reads import TRAVERSALS, traversal_query
+from schema.core.node import (
+    Node,
+    check_limit,
+    context,
+    load_node,
+    load_nodes,
+    load_traversal,
+    node_type,
+    prop,
+    wrap,
+)
 from schema.registry.types import (  # noqa: F401 - names used in string annotations
+    PERSONAL_NOTE,
     Competency,
     Municipality,
     Organization,
@@ -21,7 +35,11 @@ from schema.registry.types import (  # noqa: F401 - names used in string annotat
     Region,
     Site,
     Staff,
+    guard_record,
     label_of,
+    people_forbidden,
+    people_scope,
+    personal_value,
 )
 
 First = Annotated[int, strawberry.argument(description="How many items (at most 100).")]
@@ -70,6 +88,42 @@ def _nested(traversal: str, type_name: str, description: str) -> Any:
     return strawberry.field(resolver=resolve, description=description)
 
 
+def _people_nested(traversal: str, type_name: str, description: str) -> Any:
+    """A nested list of personal records (`graph.privacy`): all for an admin, those in the
+    caller's scope for an operator or registrar (filtered in the query, before `first`),
+    FORBIDDEN (null) for roles that read no people."""
+    target = TRAVERSALS[traversal].target
+
+    async def resolve(root: Any, info: Info, first: int = 50) -> Any:
+        scope = people_scope(info)
+        if scope.nothing:
+            raise people_forbidden(info, scope)
+        if scope.everything:
+            return [n for n, _ in await load_traversal(info, traversal, root._p["uid"], first)]
+        check_limit(first)
+        ctx = context(info)
+
+        async def load(uids: list[str]) -> list[Any]:
+            query, params = traversal_query(traversal, list(dict.fromkeys(uids)), limit=first,
+                                            people=scope.param())
+            rows = await ctx.read(query, **params)
+            found = {r["uid"]: r["items"] for r in rows}
+            return [[wrap(target, i["props"]) for i in found.get(u, [])] for u in uids]
+
+        return await ctx.loader(("people", traversal, first), load).load(root._p["uid"])
+
+    resolve.__annotations__ = {"root": Any, "info": Info, "first": First,
+                               "return": f"list[{type_name}] | None"}
+    return strawberry.field(resolver=resolve, description=description)
+
+
+_SCOPED = (" Personal data (152-ФЗ): only those in the caller's scope (admin: all, operator: "
+           "cohorts of its region, registrar: cohorts of its organizations); null with "
+           "FORBIDDEN for planners and viewers.")
+_RECORD = (" Personal data (152-ФЗ): readable by an admin, the region's operator and the "
+           "registrar of the organization running the cohort; anyone else gets FORBIDDEN.")
+
+
 @node_type
 @strawberry.type(description="A run of a program (учебная группа).")
 class Cohort(Node):
@@ -85,28 +139,43 @@ class Cohort(Node):
     organization: Organization | None = _link("Organization", "Organization",
                                               "Organization running the cohort.", "organization")
     sites: list[Site] = _links("Site", "Site", "Sites where it runs.", "sites")
-    enrollments: list[Enrollment] = _nested("cohort_enrollments", "Enrollment", "Enrollments.")
+    enrollments: list[Enrollment] | None = _people_nested("cohort_enrollments", "Enrollment",
+                                                          "Enrollments." + _SCOPED)
 
 
 @node_type
-@strawberry.type(description="A pseudonymous learner: external id and category, no personal data.")
+@strawberry.type(description="A pseudonymous learner: external id and category, no name or "
+                             "СНИЛС. Still personal data (152-ФЗ): readable by an admin, the "
+                             "operator of the learner's region and the registrar of a cohort "
+                             "the learner is enrolled in; anyone else gets FORBIDDEN.")
 class Learner(Node):
     LABEL = "Learner"
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Any) -> Any:
+        """Every Learner the API returns passes here: FORBIDDEN outside the caller's scope."""
+        return isinstance(obj, cls) and guard_record(info, BY_LABEL[cls.LABEL], obj._p)
     external_id: str = prop("external_id", str, "External id (from the source system).")
     category: LearnerCategory = prop("category", LearnerCategory, "Category.")
     category_label: str | None = label_of(e.LearnerCategory, "category")
     region_code: str = prop("region", str, "Subject code of the region.")
     municipality_code: str | None = prop("municipality", str | None, "ОКТМО.")
     source: str | None = prop("source", str | None, "Source system.")
-    enrollments: list[Enrollment] = _nested("learner_enrollments", "Enrollment", "Enrollments.")
+    enrollments: list[Enrollment] | None = _people_nested("learner_enrollments", "Enrollment",
+                                                          "Enrollments." + _SCOPED)
     events: list[CareerGuidanceEvent] = _nested("learner_events", "CareerGuidanceEvent",
                                                 "Career-guidance activities attended.")
 
 
 @node_type
-@strawberry.type(description="A learner in a cohort.")
+@strawberry.type(description="A learner in a cohort." + _RECORD)
 class Enrollment(Node):
     LABEL = "Enrollment"
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Any) -> Any:
+        """Every Enrollment the API returns passes here: FORBIDDEN outside the caller's scope."""
+        return isinstance(obj, cls) and guard_record(info, BY_LABEL[cls.LABEL], obj._p)
     program_code: str = prop("program", str, "Program code.")
     cohort_code: str = prop("cohort", str, "Cohort code.")
     learner_id: str = prop("learner", str, "External id of the learner.")
@@ -141,7 +210,11 @@ class CareerGuidanceEvent(Node):
                                             "Pre-retirement citizens.")
     participants_unemployed: int = prop("participants_unemployed", int, "Unemployed.")
     participants_poo_staff: int = prop("participants_poo_staff", int, "ПОО staff.")
-    learner_ids: list[str] = prop("learners", list[str], "Known participants (external ids).")
+
+    @strawberry.field(description="Known participants (external ids)." + PERSONAL_NOTE)
+    def learner_ids(self, info: Info) -> list[str] | None:
+        return personal_value(info, "career_guidance_events", self._p,
+                              list(self._p.get("learners") or []))
 
     @strawberry.field(description="Participants, all categories.")
     def participants(self) -> int:
