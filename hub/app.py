@@ -22,7 +22,7 @@ from strawberry.asgi import GraphQL
 from graph.migrations import SCHEMA_VERSION, applied_version_cypher
 from hub.auth import Unauthenticated, principal_from_header
 from hub.db import async_driver
-from hub.middleware import BodySizeLimit, RequestTimeout
+from hub.middleware import AdmissionGate, BodySizeLimit, RequestTimeout, request_id
 from hub.settings import Settings, get_settings
 from schema import hardening
 from schema.api import build_schema
@@ -43,8 +43,9 @@ class HubGraphQL(GraphQL):
         settings: Settings = state.settings
         ctx = HubContext(driver=state.driver, database=settings.neo4j_database,
                          request=request, response=response,
+                         request_id=request_id(request.scope),
                          public_catalog=settings.anonymous_catalog,
-                         dashboards=state.dashboards)
+                         dashboards=state.dashboards, retry_after=settings.retry_after)
         try:
             ctx.principal = await principal_from_header(
                 request.headers.get("authorization"), settings.ledger_url)
@@ -59,7 +60,10 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    """Ready when Neo4j answers and the graph schema is at the version this code expects."""
+    """Ready when Neo4j answers and the graph schema is at the version this code expects.
+
+    Anonymous callers (load balancers) learn only ready / not ready; the reason (driver
+    error, schema versions) is shown to a valid admin token only."""
     state = request.app.state
     try:
         async with state.driver.session(database=state.settings.neo4j_database,
@@ -68,12 +72,28 @@ async def readyz(request: Request) -> JSONResponse:
             record = await result.single()
         version = record["version"] if record else None
     except Exception as exc:  # noqa: BLE001 - any failure means not ready
-        return JSONResponse({"status": "unavailable", "neo4j": False, "detail": str(exc)[:200]},
-                            status_code=503)
-    if version != SCHEMA_VERSION:
-        return JSONResponse({"status": "not migrated", "neo4j": True, "schemaVersion": version,
-                             "expected": SCHEMA_VERSION}, status_code=503)
-    return JSONResponse({"status": "ready", "neo4j": True, "schemaVersion": version})
+        body = {"status": "unavailable", "neo4j": False, "detail": str(exc)[:200]}
+    else:
+        if version != SCHEMA_VERSION:
+            body = {"status": "not migrated", "neo4j": True, "schemaVersion": version,
+                    "expected": SCHEMA_VERSION}
+        else:
+            body = {"status": "ready", "neo4j": True, "schemaVersion": version}
+    ready = body["status"] == "ready"
+    if not await _is_admin(request):
+        body = {"status": "ready" if ready else "not ready"}
+    return JSONResponse(body, status_code=200 if ready else 503)
+
+
+async def _is_admin(request: Request) -> bool:
+    header = request.headers.get("authorization")
+    if not header:
+        return False
+    try:
+        principal = await principal_from_header(header, request.app.state.settings.ledger_url)
+    except Exception:  # noqa: BLE001 - unknown token or unreachable ledger: no details
+        return False
+    return principal is not None and principal.role == "admin"
 
 
 def create_app(settings: Settings | None = None,
@@ -99,12 +119,15 @@ def create_app(settings: Settings | None = None,
         hardening.extensions(limits(settings)), hardening.config(limits(settings)))
     graphql = HubGraphQL(graphql_schema,
                          graphql_ide=None if settings.production else "graphiql")
+    gate = AdmissionGate(graphql, limit=settings.max_in_flight, wait=settings.busy_wait,
+                         retry_after=settings.retry_after)
     routes = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/graphql", gate, methods=["GET", "POST"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.gate = gate
     app.add_middleware(RequestTimeout, seconds=settings.request_timeout)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

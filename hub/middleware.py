@@ -1,21 +1,30 @@
-"""ASGI guards in front of the GraphQL endpoint: request body size and time per request."""
+"""ASGI guards in front of the GraphQL endpoint: request body size, time per request, and
+the admission gate that bounds the work in flight."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import uuid
 from typing import Any
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+log = logging.getLogger("hub.app")
 
-async def _graphql_error(send: Send, status: int, message: str, code: str) -> None:
+
+async def _graphql_error(send: Send, status: int, message: str, code: str, *,
+                         headers: tuple[tuple[bytes, bytes], ...] = (),
+                         request_id: str | None = None) -> None:
+    extensions = {"code": code, **({"requestId": request_id} if request_id else {})}
     body = json.dumps({"data": None, "errors": [{"message": message,
-                                                 "extensions": {"code": code}}]},
+                                                 "extensions": extensions}]},
                       ensure_ascii=False).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())]})
+                            (b"content-length", str(len(body)).encode()), *headers]})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -78,7 +87,70 @@ class RequestTimeout:
         try:
             async with asyncio.timeout(self.seconds):
                 await self.app(scope, receive, tracked)
+        except ClientDisconnect:
+            return  # the client went away (or was closed as too slow): nobody to answer
         except TimeoutError:
             if not started:
                 await _graphql_error(
                     send, 504, f"Запрос не выполнен за {self.seconds:g} с.", "TIMEOUT")
+
+
+def request_id(scope: Scope) -> str:
+    """The request's id (X-Request-ID, in logs and errors), made once per request."""
+    state = scope.setdefault("state", {})
+    if "request_id" not in state:
+        state["request_id"] = uuid.uuid4().hex[:12]
+    return state["request_id"]
+
+
+class AdmissionGate:
+    """Bounds the GraphQL requests executing at once in this process.
+
+    A request waits at most `wait` seconds for one of `limit` slots (at most `queue` requests
+    wait at all); otherwise it is answered at once with DATABASE_BUSY, HTTP 503 and
+    Retry-After, and one log line — the work in flight, the Neo4j pool and memory stay bounded
+    whatever arrives."""
+
+    def __init__(self, app: ASGIApp, limit: int, wait: float, retry_after: int = 1,
+                 queue: int | None = None) -> None:
+        self.app, self.limit, self.wait, self.retry_after = app, limit, wait, retry_after
+        self.queue = queue if queue is not None else 4 * limit
+        self.slots = asyncio.Semaphore(limit)
+        self.waiting = 0
+        self.refused = 0  # requests answered DATABASE_BUSY here (for tests and logs)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = request_id(scope)
+        if not await self._enter():
+            self.refused += 1
+            log.warning("request %s: DATABASE_BUSY (%d in flight, %d waiting)",
+                        rid, self.limit, self.waiting)
+            await _graphql_error(
+                send, 503, "Сервер перегружен, повторите запрос через несколько секунд.",
+                "DATABASE_BUSY", headers=((b"retry-after", str(self.retry_after).encode()),
+                                          (b"x-request-id", rid.encode())),
+                request_id=rid)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.slots.release()
+
+    async def _enter(self) -> bool:
+        if not self.slots.locked():
+            await self.slots.acquire()  # a free slot: returns at once
+            return True
+        if self.waiting >= self.queue or self.wait <= 0:
+            return False
+        self.waiting += 1
+        try:
+            async with asyncio.timeout(self.wait):
+                await self.slots.acquire()
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            self.waiting -= 1

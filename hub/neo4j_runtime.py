@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import time
 from dataclasses import dataclass
@@ -119,6 +120,10 @@ def _paths(settings: Settings) -> dict[str, Path]:
 
 def write_config(settings: Settings) -> Path:
     p = _paths(settings)
+    # The store, logs and config of the local server are the hub user's only.
+    p["home"].mkdir(mode=0o700, parents=True, exist_ok=True)
+    if stat.S_IMODE(p["home"].stat().st_mode) != 0o700:
+        p["home"].chmod(0o700)
     for key in ("conf", "data", "logs"):
         p[key].mkdir(parents=True, exist_ok=True)
     conf = p["conf"] / "neo4j.conf"

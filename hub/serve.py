@@ -1,14 +1,27 @@
-"""`hub serve` (uvicorn) and `hub schema export|check` (the schema.graphql contract)."""
+"""`hub serve` (uvicorn) and `hub schema export|check` (the schema.graphql contract).
+
+uvicorn has no timeout for a client that sends its request slowly (slowloris): its HTTP
+protocol is subclassed here with two timers — the request headers must be complete within
+`header_timeout` seconds of the connection (or of the first byte of the next request on a
+kept-alive connection), the body within `body_timeout` seconds of the headers — else the
+connection is answered 408 (when no response has started) and closed. Everything else stays
+uvicorn's.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
 import sys
 from pathlib import Path
+from typing import Any
 
-from hub.settings import PROJECT_ROOT
+from hub.settings import PROJECT_ROOT, Settings, get_settings
 
 SCHEMA_FILE = PROJECT_ROOT / "schema.graphql"
+
+log = logging.getLogger("hub.serve")
 
 
 def schema_sdl() -> str:
@@ -17,12 +30,143 @@ def schema_sdl() -> str:
     return schema.as_str().rstrip() + "\n"
 
 
+def _timeout_response(what: str, seconds: float) -> bytes:
+    text = f"Запрос не получен: {what} не пришли за {seconds:g} с.\n".encode()
+    return (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
+            b"connection: close\r\ncontent-length: " + str(len(text)).encode() + b"\r\n\r\n"
+            + text)
+
+
+class SlowClientGuard:
+    """Mixin for a uvicorn HTTP protocol: the header and body timers and what they do."""
+
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    _timer: asyncio.TimerHandle | None = None
+    _timing: str | None = None  # "headers" or "body" while a timer runs
+    # set by the protocol: loop, transport, client, cycle
+
+    def _arm(self, seconds: float, what: str) -> None:
+        self._disarm()
+        if seconds > 0:
+            self._timer = self.loop.call_later(seconds, self._expired, what, seconds)  # type: ignore[attr-defined]
+        self._timing = what
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._timing = None
+
+    def _expired(self, what: str, seconds: float) -> None:
+        self._timer = None
+        transport = self.transport  # type: ignore[attr-defined]
+        if transport.is_closing():
+            return
+        cycle = getattr(self, "cycle", None)
+        client = getattr(self, "client", None)
+        log.warning("slow client %s: %s not received within %g s, connection closed",
+                    f"{client[0]}:{client[1]}" if client else "-", what, seconds)
+        if cycle is None or not cycle.response_started:
+            transport.write(_timeout_response(
+                "заголовки запроса" if what == "headers" else "тело запроса", seconds))
+        transport.close()
+
+
+def _httptools_class() -> type | None:
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    except ImportError:
+        return None
+
+    class GuardedHttpToolsProtocol(SlowClientGuard, HttpToolsProtocol):
+        def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._arm(self.header_timeout, "headers")
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            if self._timing != "headers":  # the next request on a kept-alive connection
+                self._arm(self.header_timeout, "headers")
+
+        def on_headers_complete(self) -> None:
+            self._arm(self.body_timeout, "body")
+            super().on_headers_complete()
+
+        def on_message_complete(self) -> None:
+            self._disarm()
+            super().on_message_complete()
+
+    return GuardedHttpToolsProtocol
+
+
+def _h11_class() -> type:
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class GuardedH11Protocol(SlowClientGuard, H11Protocol):
+        def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._arm(self.header_timeout, "headers")
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            if self.transport.is_closing():
+                return
+            state = self.conn.their_state
+            if state is h11.IDLE:  # part of a request line or headers
+                if data and self._timing != "headers":
+                    self._arm(self.header_timeout, "headers")
+            elif state is h11.SEND_BODY:
+                if self._timing != "body":
+                    self._arm(self.body_timeout, "body")
+            else:  # the whole request is in
+                self._disarm()
+
+    return GuardedH11Protocol
+
+
+def guarded_protocol(header_timeout: float, body_timeout: float,
+                     implementation: str = "auto") -> type:
+    """uvicorn's HTTP protocol (httptools when installed, as uvicorn's `auto`, else h11)
+    with the slow-client timers; pass it as `uvicorn.Config(http=...)`."""
+    base = _httptools_class() if implementation in ("auto", "httptools") else None
+    if base is None:
+        if implementation == "httptools":
+            raise RuntimeError("httptools is not installed")
+        base = _h11_class()
+    return type(base.__name__, (base,), {"header_timeout": header_timeout,
+                                         "body_timeout": body_timeout})
+
+
+def uvicorn_config(app: Any, settings: Settings, *, host: str, port: int,
+                   http: str = "auto", **kwargs: Any) -> Any:
+    """The uvicorn configuration `hub serve` runs with (tests serve the app the same way)."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app, host=host, port=port,
+        http=guarded_protocol(settings.header_timeout, settings.body_timeout, http),
+        **kwargs)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from hub.app import create_app
 
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level=args.log_level)
+    settings = get_settings()
+    config = uvicorn_config(create_app(settings), settings, host=args.host, port=args.port,
+                            log_level=args.log_level)
+    uvicorn.Server(config).run()
     return 0
 
 

@@ -22,6 +22,7 @@ from graphql import (
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    ValidationRule,
     VariableNode,
     get_named_type,
 )
@@ -166,16 +167,45 @@ class QueryCostLimiter(SchemaExtension):
                 )]
 
 
+class StrictSyntax(SchemaExtension):
+    """The GraphQL grammar as the spec has it: graphql-core 3.3 still accepts an empty
+    selection set (`{ organizations { } }`) unless told otherwise, and the limits below then
+    meet a document no rule expects. Refused here as the syntax error it is, with its
+    location."""
+
+    def on_operation(self) -> Iterator[None]:
+        options: dict[str, Any] = self.execution_context.parse_options  # type: ignore[assignment]
+        options["allow_empty_selection_sets"] = False
+        yield
+
+
+def _guarded(rule: type[ValidationRule]) -> type[ValidationRule]:
+    """A limit rule that reports its own findings but does not crash on a document other
+    rules refuse anyway (an unknown fragment, an empty selection): those rules say why."""
+
+    class Guarded(rule):  # type: ignore[misc, valid-type]
+        def __init__(self, context: Any) -> None:
+            try:
+                super().__init__(context)
+            except (KeyError, ValueError, TypeError, RecursionError):
+                ValidationRule.__init__(self, context)
+
+    Guarded.__name__ = Guarded.__qualname__ = f"Guarded{rule.__name__}"
+    return Guarded
+
+
 def extensions(limits: Limits) -> list[Any]:
     """Extension factories (a fresh instance per request; the caches are module-level)."""
     # The rule classes are made once: ValidationCache keys on them, and MaxAliasesLimiter /
     # QueryDepthLimiter made per request would bring new classes and miss the cache.
-    rules = [alias_rule(limits.max_aliases), depth_rule(limits.max_depth, None)]
+    rules = [_guarded(alias_rule(limits.max_aliases)),
+             _guarded(depth_rule(limits.max_depth, None))]
     out: list[Any] = [
+        StrictSyntax,
         lambda: ParserCache(maxsize=limits.cache_size),
         lambda: ValidationCache(maxsize=limits.cache_size),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
-        lambda: AddValidationRules(rules),
+        lambda: AddValidationRules(rules),  # type: ignore[arg-type]
         lambda: QueryCostLimiter(limits),
     ]
     if limits.production:

@@ -10,21 +10,49 @@ import httpx
 from graph.migrations import SCHEMA_VERSION
 from hub.serve import SCHEMA_FILE, schema_sdl
 from tests.factories import seed_region
-from tests.graphql_client import GraphQLClient, admin_token, free_port, live_server
+from tests.graphql_client import (
+    GraphQLClient,
+    admin_token,
+    free_port,
+    live_server,
+    token_for,
+)
 
 
 def test_health_and_readiness(db, settings):
+    admin = {"Authorization": f"Bearer {admin_token()}"}
     with live_server(settings) as url:
         assert httpx.get(f"{url}/healthz").json() == {"status": "ok"}
-        ready = httpx.get(f"{url}/readyz")
+        ready = httpx.get(f"{url}/readyz", headers=admin)
         assert ready.status_code == 200 and ready.json()["schemaVersion"] == SCHEMA_VERSION
+        # anonymous callers (load balancers) learn ready / not ready, nothing more
+        anonymous = httpx.get(f"{url}/readyz")
+        assert anonymous.status_code == 200 and anonymous.json() == {"status": "ready"}
         db.execute_query("MATCH (s:HubSchema {id: 'graph'}) SET s.version = -1")
         try:
-            stale = httpx.get(f"{url}/readyz")
+            stale = httpx.get(f"{url}/readyz", headers=admin)
+            stale_anonymous = httpx.get(f"{url}/readyz")
+            stale_viewer = httpx.get(f"{url}/readyz", headers={
+                "Authorization": f"Bearer {token_for('viewer')}"})
+            stale_forged = httpx.get(f"{url}/readyz", headers={"Authorization": "Bearer x"})
         finally:
             db.execute_query("MATCH (s:HubSchema {id: 'graph'}) SET s.version = $v",
                              v=SCHEMA_VERSION)
         assert stale.status_code == 503 and stale.json()["status"] == "not migrated"
+        assert stale.json()["expected"] == SCHEMA_VERSION
+        for other in (stale_anonymous, stale_viewer, stale_forged):
+            assert other.status_code == 503 and other.json() == {"status": "not ready"}
+
+
+def test_readiness_hides_driver_errors_from_anonymous_callers(settings):
+    with live_server(_closed_port_settings(settings)) as url:
+        anonymous = httpx.get(f"{url}/readyz")
+        admin = httpx.get(f"{url}/readyz",
+                          headers={"Authorization": f"Bearer {admin_token()}"})
+    assert anonymous.status_code == 503 and anonymous.json() == {"status": "not ready"}
+    assert "127.0.0.1" not in anonymous.text
+    assert admin.status_code == 503 and admin.json()["status"] == "unavailable"
+    assert admin.json()["detail"]
 
 
 def _closed_port_settings(settings):

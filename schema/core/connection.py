@@ -8,7 +8,10 @@ A cursor remembers the sort it was made for; using it with another sort is an er
 from __future__ import annotations
 
 import base64
+import binascii
+import datetime as dt
 import json
+import math
 from collections.abc import Mapping
 from enum import Enum
 from typing import Any, Generic, TypeVar
@@ -16,7 +19,7 @@ from typing import Any, Generic, TypeVar
 import strawberry
 from strawberry.types import Info
 
-from graph.reads import LISTS, MAX_PAGE, RELEVANCE, cursor_value, page_query
+from graph.reads import LISTS, MAX_PAGE, RELEVANCE, Sort, cursor_value, page_query
 from graph.search import fulltext_query
 from schema.core.errors import api_error
 from schema.core.node import check_limit, context, wrap
@@ -62,14 +65,73 @@ def encode_cursor(sort: str, descending: bool, key: Any, uid: str) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
-def decode_cursor(cursor: str, sort: str, descending: bool) -> tuple[Any, str]:
+MAX_CURSOR = 2048  # characters of a cursor; ours are far shorter
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _bad_value(what: str) -> Exception:
+    return api_error(f"Неверный курсор: {what}. Возьмите курсор из ответа API "
+                     "(pageInfo.endCursor) без изменений.", "BAD_ARGUMENT")
+
+
+def _typed_key(key: Any, kind: str) -> Any:
+    """The sort value of a cursor as the query expects it; a forged value (a number past
+    64 bits, NaN, a list where a date belongs…) is refused here rather than by Neo4j."""
+    if key is None:
+        return None
+    if kind == "string":
+        if not isinstance(key, str) or len(key) > 1000:
+            raise _bad_value("значение сортировки должно быть строкой")
+        return key
+    if kind == "int":
+        if isinstance(key, bool) or not isinstance(key, int) or not (
+                _INT64[0] <= key <= _INT64[1]):
+            raise _bad_value("значение сортировки должно быть целым числом (64 бита)")
+        return key
+    if kind == "float":
+        if isinstance(key, bool) or not isinstance(key, int | float) or not math.isfinite(
+                float(key)) or abs(key) > 1e300:
+            raise _bad_value("значение сортировки должно быть конечным числом")
+        return float(key)
+    if kind in ("datetime", "date"):
+        parse = dt.datetime.fromisoformat if kind == "datetime" else dt.date.fromisoformat
+        try:
+            if not isinstance(key, str) or len(key) > 64:
+                raise ValueError
+            return parse(key).isoformat()
+        except ValueError:
+            raise _bad_value("значение сортировки должно быть датой в формате ISO 8601"
+                             ) from None
+    return key
+
+
+def decode_cursor(cursor: str, sort: str, descending: bool,
+                  kind: str = "string") -> tuple[Any, str]:
+    """(sort value, uid) of an `after` cursor made for this sort; `kind` is the sort key's
+    type (graph.reads.Sort.kind)."""
+    if len(cursor) > MAX_CURSOR:
+        raise _bad_value("слишком длинный")
     try:
-        s, d, key, uid = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
-    except (ValueError, TypeError):
+        decoded = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
+    except (ValueError, TypeError, binascii.Error, UnicodeError, RecursionError):
         raise api_error("Неверный курсор", "BAD_CURSOR") from None
+    if not isinstance(decoded, list) or len(decoded) != 4:
+        raise _bad_value("ожидается [сортировка, направление, значение, идентификатор]")
+    s, d, key, uid = decoded
+    if not isinstance(s, str) or not isinstance(d, bool):
+        raise _bad_value("сортировка и направление заданы неверно")
     if (s, d) != (sort, descending):
         raise api_error("Курсор получен при другой сортировке", "BAD_CURSOR")
-    return key, uid
+    if not isinstance(uid, str) or not uid or len(uid) > 200:
+        raise _bad_value("идентификатор должен быть непустой строкой")
+    return _typed_key(key, kind), uid
+
+
+def _sort_kind(registry: str, sort: str) -> str:
+    if sort == RELEVANCE:
+        return "float"
+    spec: Sort | None = LISTS[registry].all_sorts().get(sort)
+    return spec.kind if spec is not None else "string"
 
 
 def _selects(selections: Any, name: str) -> bool:
@@ -110,7 +172,8 @@ async def list_connection(info: Info, registry: str, label: str, *,
     if sort == RELEVANCE and lucene is None:
         sort = None
     sort_name = sort or (RELEVANCE if lucene else LISTS[registry].default_sort)
-    key = decode_cursor(after, sort_name, descending) if after else None
+    key = (decode_cursor(after, sort_name, descending, _sort_kind(registry, sort_name))
+           if after else None)
     query, params = page_query(
         registry, filters={k: plain(v) for k, v in (filters or {}).items()}, sort=sort_name,
         descending=descending, search=lucene, include_retired=include_retired,

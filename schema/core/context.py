@@ -14,7 +14,12 @@ from typing import Any
 
 from graphql import GraphQLError
 from neo4j import AsyncDriver, AsyncManagedTransaction
-from neo4j.exceptions import DriverError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import (
+    ConnectionPoolError,
+    DriverError,
+    ServiceUnavailable,
+    SessionExpired,
+)
 from strawberry.dataloader import DataLoader
 
 from graph.access import Principal
@@ -42,11 +47,25 @@ class DatabaseUnavailable(GraphQLError):
         self.detail = detail
 
 
+class DatabaseBusy(GraphQLError):
+    """Every connection to Neo4j is in use (or the hub's admission gate is full): answered
+    with HTTP 503 and Retry-After (schema/core/errors.py), logged as one line."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(
+            "Сервер перегружен, повторите запрос через несколько секунд.",
+            extensions={"code": "DATABASE_BUSY"},
+        )
+        self.detail = detail
+
+
+def _busy(exc: Exception) -> bool:
+    # ConnectionAcquisitionTimeoutError: no pooled connection became free in time
+    return isinstance(exc, ConnectionPoolError) or "acquisition" in str(exc).lower()
+
+
 def _unavailable(exc: Exception) -> bool:
-    if isinstance(exc, ServiceUnavailable | SessionExpired):
-        return True
-    # Pool exhaustion / acquisition timeout surfaces as a plain DriverError.
-    return type(exc) is DriverError or "acquisition" in str(exc).lower()
+    return isinstance(exc, ServiceUnavailable | SessionExpired) or type(exc) is DriverError
 
 
 @dataclass
@@ -75,6 +94,7 @@ class HubContext:
     loaders: dict[Hashable, DataLoader] = field(default_factory=dict)
     # the process's shared dashboards (the default shares nothing)
     dashboards: SharedResults = field(default_factory=lambda: SharedResults(0))
+    retry_after: int = 1  # seconds, in the Retry-After of a DATABASE_BUSY answer
 
     def note(self, query: str, params: dict[str, Any]) -> None:
         self.queries.append(query)
@@ -106,8 +126,10 @@ class HubContext:
             async with self.driver.session(database=self.database, **options) as s:
                 return await work(s)
         except DriverError as exc:
+            if _busy(exc):
+                raise DatabaseBusy(str(exc)) from None
             if _unavailable(exc):
-                raise DatabaseUnavailable(str(exc)) from exc
+                raise DatabaseUnavailable(str(exc)) from None
             raise
 
     def loader(self, key: Hashable, load_fn: Callable[[list[Any]], Awaitable[list[Any]]]

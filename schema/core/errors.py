@@ -52,31 +52,63 @@ def api_error(message: str, code: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": code})
 
 
+# Failures the hub expects under load or outage: one log line per request, no traceback.
+EXPECTED_FAILURES = ("DATABASE_BUSY", "DATABASE_UNAVAILABLE")
+
+
 class MaskUnexpectedErrors(SchemaExtension):
     """Our own GraphQLErrors pass; anything else becomes a generic error with a request id
-    (the traceback is logged server-side under that id)."""
+    (the traceback is logged server-side under that id). A request that failed logs one
+    line; DATABASE_BUSY also makes the answer HTTP 503 with Retry-After."""
 
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
-        if result is None or not getattr(result, "errors", None):
+        errors: list[GraphQLError] = list(getattr(result, "errors", None) or ())
+        if result is None or not errors:
             return
         ctx = self.execution_context.context
         request_id = getattr(ctx, "request_id", "-")
-        result.errors = [self._process(e, request_id) for e in result.errors]
+        unexpected = [e for e in errors if not _ours(e)]
+        result.errors = errors = [self._process(e, request_id) for e in errors]
+        codes = sorted({str((e.extensions or {}).get("code")) for e in errors}
+                       & set(EXPECTED_FAILURES))
+        if unexpected:
+            first = unexpected[0].original_error
+            assert first is not None
+            more = f" (+{len(unexpected) - 1} more)" if len(unexpected) > 1 else ""
+            log.error("request %s: unexpected error at %s%s", request_id,
+                      unexpected[0].path, more,
+                      exc_info=(type(first), first, first.__traceback__))
+        elif codes:
+            details = "; ".join(sorted({str(getattr(e.original_error, "detail", "") or "")
+                                        for e in errors if e.original_error})) or "-"
+            log.warning("request %s: %s (%s)", request_id, ",".join(codes), details[:200])
+        if "DATABASE_BUSY" in codes:
+            busy(getattr(ctx, "response", None), getattr(ctx, "retry_after", 1))
 
     @staticmethod
     def _process(error: GraphQLError, request_id: str) -> GraphQLError:
         original = error.original_error
-        if original is None or isinstance(original, GraphQLError):
+        if _ours(error):
             extensions = {**(error.extensions or {}), "requestId": request_id}
             return GraphQLError(error.message, nodes=error.nodes, source=error.source,
                                 positions=error.positions, path=error.path,
                                 original_error=original, extensions=extensions)
-        log.error("request %s: unexpected error at %s", request_id, error.path,
-                  exc_info=(type(original), original, original.__traceback__))
         return GraphQLError(
             f"Внутренняя ошибка сервера (запрос {request_id}).",
             nodes=error.nodes, source=error.source, positions=error.positions, path=error.path,
             extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
         )
+
+
+def _ours(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is None or isinstance(original, GraphQLError)
+
+
+def busy(response: Any, retry_after: int) -> None:
+    """Mark an HTTP answer as 'overloaded, come back later'."""
+    if response is not None and hasattr(response, "headers"):
+        response.status_code = 503
+        response.headers["Retry-After"] = str(retry_after)
