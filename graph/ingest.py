@@ -48,6 +48,7 @@ class IngestReport:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
+    restored: int = 0
     written: bool = False
     errors: list[RowError] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)
@@ -122,8 +123,9 @@ def _denials_plan(principal: Principal, registry: Registry, rows: Sequence[tuple
 
 def ingest_plan(prepared: Prepared, *, partial: bool, dry_run: bool, now: dt.datetime | None,
                 principal: Principal, source: str, only: frozenset[str] | None = None,
-                stored: dict[str, dict[str, Any]] | None = None) -> Plan:
-    """`only`: a patch's named fields; `stored`: the locked records when the caller read them."""
+                stored: dict[str, dict[str, Any]] | None = None, restore: bool = False) -> Plan:
+    """`only`: a patch's named fields; `stored`: the locked records when the caller read them;
+    `restore`: rows whose key is retired are brought back (audited) before they are written."""
     registry = prepared.registry
     now = now or dt.datetime.now(dt.UTC)
     if stored is None:
@@ -136,6 +138,13 @@ def ingest_plan(prepared: Prepared, *, partial: bool, dry_run: bool, now: dt.dat
     report, nodes = _decide(prepared, denied + ref_errors, partial, dry_run)
     if nodes is None:
         return report
+    if restore:
+        done = yield from retire_plan(registry, [n.uid for n in nodes], now, restore=True)
+        report.restored = len(done)
+        yield from audit.record_plan(registry.label, [
+            {"uid": uid, "op": "restore", "fields": ["retiredAt"], "before": {"retiredAt": was},
+             "after": {"retiredAt": None}, "version": version} for uid, version, was in done],
+            principal.name, source, now)
     result = yield from upsert_plan(registry, nodes, now, only)
     yield from audit.record_plan(registry.label, result.changes, principal.name, source, now)
     return _record(report, result)
@@ -186,13 +195,13 @@ def patch(tx: Any, registry: Registry, uid: str, patch: Mapping[str, Any], *,
 
 def ingest(tx: Any, prepared: Prepared, *, partial: bool = False, dry_run: bool = False,
            now: dt.datetime | None = None, principal: Principal = SYSTEM,
-           source: str = "api") -> IngestReport:
+           source: str = "api", restore: bool = False) -> IngestReport:
     """Run inside a managed write transaction (safe to retry: it only reads and MERGEs).
 
     The principal's rights are checked and every change is audited in this same transaction.
     """
     return run_plan(tx, ingest_plan(prepared, partial=partial, dry_run=dry_run, now=now,
-                                    principal=principal, source=source))
+                                    principal=principal, source=source, restore=restore))
 
 
 async def ingest_async(tx: Any, prepared: Prepared, *, partial: bool = False,
@@ -203,8 +212,9 @@ async def ingest_async(tx: Any, prepared: Prepared, *, partial: bool = False,
 
 
 def retire_plan_checked(registry: Registry, uids: Sequence[str], *, principal: Principal,
-                        source: str, now: dt.datetime | None) -> Plan:
-    """Retire by natural key: all or nothing, rights checked, audited in this transaction.
+                        source: str, now: dt.datetime | None, restore: bool = False) -> Plan:
+    """Retire (or, `restore`, bring back) by natural key: all or nothing, rights checked on
+    the stored record, audited in this transaction. A restored record is as it was retired.
 
     Errors are reported per position in `uids` (0-based, like bulk mutation items).
     """
@@ -222,10 +232,11 @@ def retire_plan_checked(registry: Registry, uids: Sequence[str], *, principal: P
     report.rejected = len({e.row for e in report.errors})
     if report.errors:
         return report
-    retired = yield from retire_plan(registry, uids, now)
-    changes = [{"uid": uid, "op": "retire", "fields": ["retiredAt"],
-                "before": {"retiredAt": None}, "after": {"retiredAt": now}, "version": version}
-               for uid, version in retired]
+    done = yield from retire_plan(registry, uids, now, restore)
+    changes = [{"uid": uid, "op": "restore" if restore else "retire", "fields": ["retiredAt"],
+                "before": {"retiredAt": was}, "after": {"retiredAt": None if restore else now},
+                "version": version}
+               for uid, version, was in done]
     yield from audit.record_plan(registry.label, changes, principal.name, source, now)
     report.valid = len(rows)
     report.updated = len(changes)
@@ -237,6 +248,14 @@ def retire_plan_checked(registry: Registry, uids: Sequence[str], *, principal: P
 
 async def retire_async(tx: Any, registry: Registry, uids: Sequence[str], *,
                        principal: Principal = SYSTEM, source: str = "api",
-                       now: dt.datetime | None = None) -> IngestReport:
+                       now: dt.datetime | None = None, restore: bool = False) -> IngestReport:
     return await run_plan_async(tx, retire_plan_checked(registry, uids, principal=principal,
-                                                        source=source, now=now))
+                                                        source=source, now=now,
+                                                        restore=restore))
+
+
+def retire_checked(tx: Any, registry: Registry, uids: Sequence[str], *,
+                   principal: Principal = SYSTEM, source: str = "api",
+                   now: dt.datetime | None = None, restore: bool = False) -> IngestReport:
+    return run_plan(tx, retire_plan_checked(registry, uids, principal=principal, source=source,
+                                            now=now, restore=restore))

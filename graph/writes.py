@@ -245,32 +245,38 @@ async def check_references_async(tx: Any, registry: Registry,
 
 
 @lru_cache
-def retire_cypher(label: str) -> str:
+def retire_cypher(label: str, restore: bool = False) -> str:
+    """Retire the active nodes among `$uids` (or, `restore`, bring the retired ones back)."""
+    if restore:
+        state, change = "n.retiredAt IS NOT NULL", "n.retiredAt = null"
+    else:
+        state, change = "n.retiredAt IS NULL", "n.retiredAt = $now"
     return f"""
 UNWIND $uids AS u
 MATCH (n:{label} {{uid: u}})
-WITH n, n.retiredAt IS NULL AS active
+WITH n, {state} AS active, n.retiredAt AS was
 FOREACH (_ IN CASE WHEN active THEN [1] ELSE [] END |
-  SET n.retiredAt = $now, n.updatedAt = $now, n.version = coalesce(n.version, 0) + 1)
-RETURN n.uid AS uid, active, properties(n) AS props
+  SET {change}, n.updatedAt = $now, n.version = coalesce(n.version, 0) + 1)
+RETURN n.uid AS uid, active, was, properties(n) AS props
 """
 
 
 def retire_plan(registry: Registry, uids: Sequence[str],
-                now: dt.datetime | None = None) -> Plan:
-    """Set `retiredAt` on the active ones; (uid, version after) of those this call retired."""
+                now: dt.datetime | None = None, restore: bool = False) -> Plan:
+    """Set (or, `restore`, clear) `retiredAt` where it is not so yet; (uid, version after,
+    retiredAt before) of the nodes this call changed. Equipment STOCKS follow."""
     now = now or dt.datetime.now(dt.UTC)
-    records = yield retire_cypher(registry.label), {"uids": list(uids), "now": now}
-    retired = [r for r in records if r["active"]]
-    pairs = stock.pairs_after_upsert(registry.name, [r["props"] for r in retired])
+    records = yield retire_cypher(registry.label, restore), {"uids": list(uids), "now": now}
+    changed = [r for r in records if r["active"]]
+    pairs = stock.pairs_after_upsert(registry.name, [r["props"] for r in changed])
     if pairs:
         yield stock.REFRESH_CYPHER, {"pairs": pairs}
-    return [(r["uid"], r["props"]["version"]) for r in retired]
+    return [(r["uid"], r["props"]["version"], r["was"]) for r in changed]
 
 
 def retire(tx: Any, registry: Registry, uids: Sequence[str],
            now: dt.datetime | None = None) -> list[str]:
-    return [uid for uid, _ in run_plan(tx, retire_plan(registry, uids, now))]
+    return [uid for uid, _, _ in run_plan(tx, retire_plan(registry, uids, now))]
 
 
 @lru_cache

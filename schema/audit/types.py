@@ -13,6 +13,7 @@ class ChangeOp(Enum):
     CREATE = "create"
     UPDATE = "update"
     RETIRE = "retire"
+    RESTORE = "restore"
     SAVE = "save"  # a network plan saved (created or its draft replaced)
 
 

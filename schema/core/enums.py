@@ -19,6 +19,13 @@ _DESCRIPTIONS = {
     e.RequirementScope: "Whether a quantity is needed per workplace or per group.",
     e.AgreementKind: "Kind of agreement between organizations.",
     e.PartyRole: "Role of a party in an agreement.",
+    e.LearnerCategory: "Category of a learner.",
+    e.EnrollmentStatus: "Status of an enrollment.",
+    e.CareerGuidanceKind: "Kind of career-guidance activity.",
+    e.DigitalResourceKind: "Kind of ICT resource.",
+    e.ReferenceDocumentKind: "Kind of reference document.",
+    e.Recurrence: "How often a roadmap activity repeats.",
+    e.RoadmapStatus: "Status of a roadmap activity.",
 }
 
 
@@ -41,3 +48,10 @@ ProgramFormat = _wrap(e.ProgramFormat)
 RequirementScope = _wrap(e.RequirementScope)
 AgreementKind = _wrap(e.AgreementKind)
 PartyRole = _wrap(e.PartyRole)
+LearnerCategory = _wrap(e.LearnerCategory)
+EnrollmentStatus = _wrap(e.EnrollmentStatus)
+CareerGuidanceKind = _wrap(e.CareerGuidanceKind)
+DigitalResourceKind = _wrap(e.DigitalResourceKind)
+ReferenceDocumentKind = _wrap(e.ReferenceDocumentKind)
+Recurrence = _wrap(e.Recurrence)
+RoadmapStatus = _wrap(e.RoadmapStatus)

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from strawberry.types.unset import UNSET
 
 from graph import models as m
+from graph.registry import LOAD_ORDER, REGISTRIES
 from schema.core import enums as _enums  # noqa: F401 - registers the GraphQL enums
 
 # Short English descriptions of model fields (GraphQL names are their camelCase).
@@ -110,14 +111,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
-# registry → (model, GraphQL type name)
+# The roadmap is made from the federal template (`hub roadmap init`) and written through its
+# own mutations (status, targets, control points); every other registry is written here.
+ROADMAP = frozenset({"roadmap_activities", "control_points", "indicator_slots"})
+
+# registry → (model, GraphQL type name: the graph label)
 WRITABLE: dict[str, tuple[type[m.Node], str]] = {
-    "organizations": (m.Organization, "Organization"),
-    "sites": (m.Site, "Site"),
-    "equipment": (m.Equipment, "Equipment"),
-    "staff": (m.Staff, "Staff"),
-    "programs": (m.Program, "Program"),
-    "modules": (m.Module, "Module"),
+    name: (REGISTRIES[name].model, REGISTRIES[name].label)
+    for name in LOAD_ORDER if name not in ROADMAP
 }
 
 INPUTS: dict[str, type] = {r: input_type(model, f"{name}Input") for r, (model, name) in WRITABLE.items()}

@@ -30,6 +30,7 @@ from schema.core.errors import FieldError, api_error, field_error
 from schema.core.ids import decode_id
 from schema.core.node import NODE_TYPES, context, wrap
 from schema.registry import types as _types  # noqa: F401 - registers the node types
+from schema.situational import types as _activity_types  # noqa: F401 - and these
 from schema.registry.inputs import INPUTS, PATCHES, WRITABLE, to_row
 
 T = TypeVar("T")
@@ -42,6 +43,7 @@ class WriteStatus(Enum):
     UPDATED = "UPDATED"
     UNCHANGED = "UNCHANGED"
     RETIRED = "RETIRED"
+    RESTORED = "RESTORED"
 
 
 @strawberry.type(description="Result of a single write: the node, or why it was refused.")
@@ -160,15 +162,17 @@ async def update(info: Info, registry: str, global_id: str, patch: dict[str, Any
         raise api_error(str(exc), "CONFLICT") from exc
 
 
-async def retire(info: Info, registry: str, global_ids: list[str]
+async def retire(info: Info, registry: str, global_ids: list[str], restore: bool = False
                  ) -> tuple[list[dict[str, Any]], list[RowError]]:
-    """Retire all or nothing; the nodes after the write, or the errors per position."""
+    """Retire (or restore) all or nothing; the nodes after the write, or the errors per
+    position."""
     uids = [_uid_of(registry, g) for g in global_ids]
     reg = REGISTRIES[registry]
     principal = principal_of(info)
 
     async def work(tx: Any) -> tuple[list[dict[str, Any]], list[RowError]]:
-        report = await retire_async(tx, reg, uids, principal=principal, source="graphql")
+        report = await retire_async(tx, reg, uids, principal=principal, source="graphql",
+                                    restore=restore)
         if not report.written:
             return [], [_with_global_id(e, global_ids) for e in report.errors]
         found = await _fetch(tx, registry, uids)
@@ -202,17 +206,30 @@ def _mutations(registry: str) -> dict[str, Any]:
         return await update(info, registry, id, to_row(patch, patch=True), expected_version)
 
     async def retire_one(info: Info, id: Any) -> Any:
-        props, errors = await retire(info, registry, [id])
+        return await _retire_one(info, id, restore=False)
+
+    async def retire_many(info: Info, ids: Any) -> Any:
+        return await _retire_many(info, ids, restore=False)
+
+    async def restore_one(info: Info, id: Any) -> Any:
+        return await _retire_one(info, id, restore=True)
+
+    async def restore_many(info: Info, ids: Any) -> Any:
+        return await _retire_many(info, ids, restore=True)
+
+    async def _retire_one(info: Info, id: Any, *, restore: bool) -> Any:
+        props, errors = await retire(info, registry, [id], restore)
         if errors:
             return Payload(node=None, status=None, changed_fields=[],
                            errors=[field_error(e, bulk=False) for e in errors])
-        return Payload(node=wrap(model.LABEL, props[0]), status=WriteStatus.RETIRED,
+        return Payload(node=wrap(model.LABEL, props[0]),
+                       status=WriteStatus.RESTORED if restore else WriteStatus.RETIRED,
                        changed_fields=["retiredAt"], errors=[])
 
-    async def retire_many(info: Info, ids: Any) -> Any:
+    async def _retire_many(info: Info, ids: Any, *, restore: bool) -> Any:
         if len(ids) > MAX_BULK:
             raise api_error(f"не больше {MAX_BULK} записей за один вызов", "BAD_ARGUMENT")
-        props, errors = await retire(info, registry, ids)
+        props, errors = await retire(info, registry, ids, restore)
         return BulkPayload(nodes=[wrap(model.LABEL, p) for p in props], written=not errors,
                            created=0, updated=len(props), unchanged=0,
                            errors=[field_error(e, bulk=True) for e in errors])
@@ -232,6 +249,8 @@ def _mutations(registry: str) -> dict[str, Any]:
                                   "expected_version": version, "return": Payload[node_cls]}
     retire_one.__annotations__ = {"info": Info, "id": gid, "return": Payload[node_cls]}
     retire_many.__annotations__ = {"info": Info, "ids": ids, "return": BulkPayload[node_cls]}
+    restore_one.__annotations__ = {"info": Info, "id": gid, "return": Payload[node_cls]}
+    restore_many.__annotations__ = {"info": Info, "ids": ids, "return": BulkPayload[node_cls]}
     return {
         f"create_{snake}": strawberry.mutation(
             resolver=create_one,
@@ -247,6 +266,12 @@ def _mutations(registry: str) -> dict[str, Any]:
         f"bulk_retire_{snake}": strawberry.mutation(
             resolver=retire_many,
             description=f"Retire many {name} items (all or nothing)."),
+        f"restore_{snake}": strawberry.mutation(
+            resolver=restore_one,
+            description=f"Bring a retired {name} back, as it was retired (audited)."),
+        f"bulk_restore_{snake}": strawberry.mutation(
+            resolver=restore_many,
+            description=f"Bring many retired {name} items back (all or nothing)."),
     }
 
 

@@ -1,5 +1,5 @@
-"""Writes of the situational centre: create/update/retire of the activity registries (the
-generic registry mutations, through graph.ingest) and the roadmap tracker's own fields."""
+"""Writes of the roadmap tracker's own fields (status, evidence, targets, control points);
+the activity registries are written by the generic registry mutations."""
 
 from __future__ import annotations
 
@@ -18,25 +18,8 @@ from graph.validation import RowError
 from graph.writes import fetch_cypher
 from schema.core.errors import FieldError, field_error
 from schema.core.node import context, wrap
-from schema.registry.inputs import INPUTS, PATCHES, WRITABLE, input_type
-from schema.registry.mutations import _mutations, principal_of
+from schema.registry.mutations import principal_of
 from schema.situational import types as T
-
-ACTIVITY_WRITABLE: dict[str, tuple[type[m.Node], str]] = {
-    "cohorts": (m.Cohort, "Cohort"),
-    "learners": (m.Learner, "Learner"),
-    "enrollments": (m.Enrollment, "Enrollment"),
-    "career_guidance_events": (m.CareerGuidanceEvent, "CareerGuidanceEvent"),
-    "staff_trainings": (m.StaffTraining, "StaffTraining"),
-    "demand_signals": (m.DemandSignal, "DemandSignal"),
-    "digital_resources": (m.DigitalResource, "DigitalResource"),
-    "reference_documents": (m.ReferenceDocument, "ReferenceDocument"),
-}
-for _registry, (_model, _name) in ACTIVITY_WRITABLE.items():
-    if _registry not in WRITABLE:
-        WRITABLE[_registry] = (_model, _name)
-        INPUTS[_registry] = input_type(_model, f"{_name}Input")
-        PATCHES[_registry] = input_type(_model, f"{_name}Patch", patch=True)
 
 
 @strawberry.type(description="Result of a roadmap write: the stored node, or why it was refused.")
@@ -132,10 +115,4 @@ class RoadmapMutation:
                             {"done_on": done_on})
 
 
-Mutation = strawberry.type(
-    type("SituationalMutation", (RoadmapMutation,), {
-        "__module__": __name__,
-        **{k: v for registry in ACTIVITY_WRITABLE for k, v in _mutations(registry).items()},
-    }),
-    description="Writes of the situational centre.",
-)
+Mutation = RoadmapMutation

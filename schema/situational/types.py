@@ -45,20 +45,15 @@ from schema.registry.types import (  # noqa: F401 - names used in string annotat
 First = Annotated[int, strawberry.argument(description="How many items (at most 100).")]
 
 
-def _wrap(cls: type, description: str) -> type:
-    wrapped = strawberry.enum(cls, description=description)
-    for value in wrapped.__strawberry_definition__.values:
-        value.description = e.LABELS[cls][cls(value.value)]
-    return wrapped
-
-
-LearnerCategory = _wrap(e.LearnerCategory, "Category of a learner.")
-EnrollmentStatus = _wrap(e.EnrollmentStatus, "Status of an enrollment.")
-CareerGuidanceKind = _wrap(e.CareerGuidanceKind, "Kind of career-guidance activity.")
-DigitalResourceKind = _wrap(e.DigitalResourceKind, "Kind of ICT resource.")
-ReferenceDocumentKind = _wrap(e.ReferenceDocumentKind, "Kind of reference document.")
-Recurrence = _wrap(e.Recurrence, "How often a roadmap activity repeats.")
-RoadmapStatus = _wrap(e.RoadmapStatus, "Status of a roadmap activity.")
+from schema.core.enums import (
+    CareerGuidanceKind,
+    DigitalResourceKind,
+    EnrollmentStatus,
+    LearnerCategory,
+    Recurrence,
+    ReferenceDocumentKind,
+    RoadmapStatus,
+)
 
 
 def _link(label: str, type_name: str, description: str, *keys: str) -> Any:
