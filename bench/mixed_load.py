@@ -28,7 +28,7 @@ READS = {
                       "sites(first: 5) { code workplaces } } } }"),
     "equipment": ("query($org: String!) { equipment(first: 20, filter: {organization: [$org]}) "
                   "{ totalCount nodes { uid quantity status } } }"),
-    "catalog": "query { catalog(first: 10) { items { code name cohorts { code seatsLeft } } } }",
+    "catalog": "query { catalog(first: 10) { nodes { code name cohorts { code seatsLeft } } } }",
     "node": "query($id: ID!) { node(id: $id) { ... on Equipment { uid quantity } } }",
 }
 SITES = "query { sites(first: 100) { nodes { organizationInn code } } equipmentTypes(first: 50) " \

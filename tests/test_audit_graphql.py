@@ -22,8 +22,8 @@ from tests.graphql_client import GraphQLClient, live_server, token_for
 CHANGES = """
 query($filter: ChangeFilter, $first: Int! = 50, $after: String) {
   changes(filter: $filter, first: $first, after: $after) {
-    items { id at actor source label uid op fields { field before after } }
-    endCursor hasNextPage
+    nodes { id at actor source label uid op fields { field before after } }
+    pageInfo { endCursor hasNextPage }
   }
 }"""
 
@@ -36,7 +36,7 @@ def api(db, settings):
 
 
 def _changes(client: GraphQLClient, **filter_: object) -> list[dict]:
-    return client.data(CHANGES, {"filter": filter_ or None})["changes"]["items"]
+    return client.data(CHANGES, {"filter": filter_ or None})["changes"]["nodes"]
 
 
 def test_graphql_and_loader_writes_are_audited(api, tmp_path):
@@ -102,20 +102,20 @@ def test_pages_newest_first_without_gaps(api):
     _, url = api
     admin = GraphQLClient(url)
     everything = admin.data(CHANGES, {"first": 100})["changes"]
-    assert not everything["hasNextPage"]
-    all_ids = [c["id"] for c in everything["items"]]
+    assert not everything["pageInfo"]["hasNextPage"]
+    all_ids = [c["id"] for c in everything["nodes"]]
     assert len(all_ids) == 12  # seed_region: 1 + 2 + 3 + 2 + 2 + 2 creates
-    stamps = [c["at"] for c in everything["items"]]
+    stamps = [c["at"] for c in everything["nodes"]]
     assert stamps == sorted(stamps, reverse=True)
 
     seen, after, pages = [], None, 0
     while True:
         page = admin.data(CHANGES, {"first": 4, "after": after})["changes"]
-        seen += [c["id"] for c in page["items"]]
+        seen += [c["id"] for c in page["nodes"]]
         pages += 1
-        if not page["hasNextPage"]:
+        if not page["pageInfo"]["hasNextPage"]:
             break
-        after = page["endCursor"]
+        after = page["pageInfo"]["endCursor"]
     assert seen == all_ids and pages == 3
     bad = admin.execute(CHANGES, {"after": "not-a-cursor"})
     assert bad["errors"][0]["extensions"]["code"] == "BAD_CURSOR"
@@ -135,7 +135,7 @@ def test_only_admin_and_operator_read_the_trail(api, role, kwargs, code):
     assert body["errors"][0]["extensions"]["code"] == code
     assert "администратору и оператору" in body["errors"][0]["message"] or code != "FORBIDDEN"
     # hidden inside a fragment on the root type: refused too
-    body = client.execute("query { ...F } fragment F on Query { changes { items { uid } } }")
+    body = client.execute("query { ...F } fragment F on Query { changes { nodes { uid } } }")
     assert body["data"] is None and body["errors"][0]["extensions"]["code"] == code
 
 

@@ -260,14 +260,14 @@ def test_hub_load_as_account_follows_the_same_rules(db, tmp_path, capsys):
 
 def test_anonymous_reads_only_the_public_catalogue(db, settings):
     seed_region(db)
-    catalog = "{ catalog { items { code } } }"
+    catalog = "{ catalog { nodes { code } } }"
     with live_server(settings) as url:
         anonymous = GraphQLClient(url, token=None)
-        assert anonymous.data(catalog) == {"catalog": {"items": []}}
+        assert anonymous.data(catalog) == {"catalog": {"nodes": []}}
         for query in ("{ organizations { totalCount } }",
                       '{ node(id: "T3JnYW5pemF0aW9uOjE=") { id } }',
                       "{ ...F } fragment F on Query { sites { totalCount } }",
-                      "{ catalog { items { code } } organizations { totalCount } }"):
+                      "{ catalog { nodes { code } } organizations { totalCount } }"):
             body = anonymous.execute(query)
             assert body["data"] is None, query
             assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", query

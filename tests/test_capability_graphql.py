@@ -158,8 +158,8 @@ def test_save_list_status_and_document(plan_api):
     again = plan_api.data(save, {"home": home})["saveNetworkPlan"]
     assert again["plan"] is None and "только проект" in again["errors"][0]["message"]
 
-    audit = plan_api.data('{ changes(filter: {label: "NetworkPlan"}) { items { uid op fields { field } } } }')
-    assert audit["changes"]["items"] == [  # newest first; the refused save wrote nothing
+    audit = plan_api.data('{ changes(filter: {label: "NetworkPlan"}) { nodes { uid op fields { field } } } }')
+    assert audit["changes"]["nodes"] == [  # newest first; the refused save wrote nothing
         {"uid": uid, "op": "UPDATE", "fields": [{"field": "status"}]},
         {"uid": uid, "op": "SAVE", "fields": [{"field": "assignments"}]},
     ]

@@ -94,9 +94,9 @@ def test_batched_operations_are_checked_each(api, settings):
     with live_server(settings.model_copy(update=LIMITS)) as url:
         anonymous = GraphQLClient(url, token=None)
         body = anonymous.http.post("/graphql", json=[
-            {"query": "{ catalog { items { code } } }"},
+            {"query": "{ catalog { nodes { code } } }"},
             {"query": "{ organizations { totalCount } }"}]).json()
-    assert body[0]["data"] == {"catalog": {"items": []}}
+    assert body[0]["data"] == {"catalog": {"nodes": []}}
     assert body[1]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 

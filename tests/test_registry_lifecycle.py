@@ -64,8 +64,8 @@ def test_create_patch_retire_restore(served, registry):
         assert done["status"] == status, done
         assert (done["node"]["retiredAt"] is None) == (op == "restore")
     ops = [c["op"] for c in admin.data(
-        '{ changes(filter: {uid: "%s"}, first: 20) { items { op } } }' % uid
-    )["changes"]["items"]]
+        '{ changes(filter: {uid: "%s"}, first: 20) { nodes { op } } }' % uid
+    )["changes"]["nodes"]]
     assert ops[:2] == ["RESTORE", "RETIRE"] and ops[-1] in ("CREATE", "UPDATE")
     stored, replayed, versions = stored_and_replayed(driver, REGISTRIES[registry].label, uid)
     if ops[-1] == "CREATE":

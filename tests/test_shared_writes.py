@@ -186,7 +186,7 @@ def test_a_patch_writes_only_the_named_fields(served):
     assert node["e"]["quantity"] == 9
 
 
-CHANGES = '{ changes(first: 100) { items { uid label } } }'
+CHANGES = '{ changes(first: 100) { nodes { uid label } } }'
 
 
 def test_changes_are_scoped_to_the_operators_region(served):
@@ -195,17 +195,17 @@ def test_changes_are_scoped_to_the_operators_region(served):
     admin.data("""mutation { updateOrganization(id: "%s", patch: {shortName: "МК"}) {
         errors { message } } }""" % encode_id("Organization", C))
     admin.data(PATCH, {"id": ITEM_ID, "patch": {"quantity": 2}})
-    everything = {c["uid"] for c in admin.data(CHANGES)["changes"]["items"]}
+    everything = {c["uid"] for c in admin.data(CHANGES)["changes"]["nodes"]}
     assert {ITEM, C} <= everything
     op52 = GraphQLClient(url, token=token_for("operator", region="52"))
     op77 = GraphQLClient(url, token=token_for("operator", region="77"))
-    seen52 = {c["uid"] for c in op52.data(CHANGES)["changes"]["items"]}
-    seen77 = {c["uid"] for c in op77.data(CHANGES)["changes"]["items"]}
+    seen52 = {c["uid"] for c in op52.data(CHANGES)["changes"]["nodes"]}
+    seen77 = {c["uid"] for c in op77.data(CHANGES)["changes"]["nodes"]}
     assert ITEM in seen52 and C not in seen52 and A in seen52
     assert seen77 == {C, "77", "45000000"}
-    by_uid = '{ changes(filter: {uid: "%s"}) { items { uid } } }' % ITEM
-    assert op77.data(by_uid)["changes"]["items"] == []
-    assert len(op52.data(by_uid)["changes"]["items"]) == 2
+    by_uid = '{ changes(filter: {uid: "%s"}) { nodes { uid } } }' % ITEM
+    assert op77.data(by_uid)["changes"]["nodes"] == []
+    assert len(op52.data(by_uid)["changes"]["nodes"]) == 2
     body = GraphQLClient(url, token=token_for("viewer")).execute(CHANGES)
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 

@@ -11,7 +11,8 @@ import strawberry
 from strawberry.types import Info
 
 from graph.audit_reads import changes_query
-from schema.audit.types import Change, ChangeFilter, ChangeOp, ChangePage, FieldChange
+from schema.audit.types import Change, ChangeFilter, ChangeOp, FieldChange
+from schema.core.connection import Connection, page_of
 from schema.core.errors import api_error
 from schema.core.node import check_limit, context, native
 
@@ -54,7 +55,8 @@ def _change(c: dict[str, Any]) -> Change:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Audit trail of writes, newest first (admin, operator).")
+    @strawberry.field(description="Audit trail of writes, newest first (admin; an operator sees "
+                                  "its region's). `totalCount` is not counted (null).")
     async def changes(
         self, info: Info,
         filter: Annotated[ChangeFilter | None, strawberry.argument(
@@ -62,7 +64,7 @@ class Query:
         first: Annotated[int, strawberry.argument(description="Page size.")] = 20,
         after: Annotated[str | None, strawberry.argument(
             description="`endCursor` of the previous page.")] = None,
-    ) -> ChangePage:
+    ) -> Connection[Change]:
         limit = check_limit(first)
         f = filter or ChangeFilter()
         principal = context(info).principal
@@ -77,5 +79,5 @@ class Query:
             after=_decode(after) if after else None, limit=limit + 1, region=region)
         rows = await context(info).read(cypher, **params)
         page = [r["change"] for r in rows[:limit]]
-        return ChangePage(items=[_change(c) for c in page], has_next_page=len(rows) > limit,
-                          end_cursor=_cursor(page[-1]) if page else None)
+        return page_of([_change(c) for c in page], [_cursor(c) for c in page],
+                       has_next=len(rows) > limit, after=after)

@@ -49,10 +49,3 @@ class ChangeFilter:
     source: str | None = strawberry.field(default=None, description="Front door.")
     since: dt.datetime | None = strawberry.field(default=None, description="At or after.")
     until: dt.datetime | None = strawberry.field(default=None, description="Before.")
-
-
-@strawberry.type(description="A page of changes, newest first.")
-class ChangePage:
-    items: list[Change] = strawberry.field(description="Changes, newest first.")
-    end_cursor: str | None = strawberry.field(description="Pass as `after` for the next page.")
-    has_next_page: bool = strawberry.field(description="Older changes after this page.")

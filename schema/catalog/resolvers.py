@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import json
 from typing import Annotated, Any
 
 import strawberry
@@ -11,8 +14,10 @@ from strawberry.types import Info
 from graph import enums as e
 from graph.catalog import CATALOG_CYPHER, CATALOG_STATUSES
 from graph.search import fulltext_query
-from schema.catalog.types import CatalogCohort, CatalogPage, CatalogProgram, CatalogSite
+from schema.catalog.types import CatalogCohort, CatalogProgram, CatalogSite
+from schema.core.connection import Connection, page_of, selects
 from schema.core.enums import ProgramFormat, ProgramType
+from schema.core.errors import api_error
 from schema.core.node import check_limit, context, native
 
 
@@ -49,13 +54,31 @@ class Query:
         first: Annotated[int, strawberry.argument(description="Page size.")] = 20,
         after: Annotated[str | None, strawberry.argument(
             description="`endCursor` of the previous page.")] = None,
-    ) -> CatalogPage:
+    ) -> Connection[CatalogProgram]:
         limit = check_limit(first)
         query = fulltext_query(search) if search else None
         rows = await context(info).read(
             CATALOG_CYPHER, query=query, statuses=CATALOG_STATUSES,
-            type=type.value if type else None, municipality=municipality, after=after,
-            today=dt.date.today(), limit=limit + 1)
-        items = [_program(r) for r in rows[:limit]]
-        return CatalogPage(items=items, has_next_page=len(rows) > limit,
-                           end_cursor=items[-1].code if items else None)
+            type=type.value if type else None, municipality=municipality,
+            after=_decode(after) if after else None, today=dt.date.today(), limit=limit + 1,
+            with_total=selects(info, "totalCount"))
+        [row] = rows
+        page = row["page"]
+        items = [_program(r) for r in page[:limit]]
+        return page_of(items, [_cursor(p.code) for p in items], has_next=len(page) > limit,
+                       after=after, total=row["total"] if selects(info, "totalCount") else None)
+
+
+def _cursor(code: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps(["catalog", code]).encode()).decode()
+
+
+def _decode(cursor: str) -> str:
+    try:
+        tag, code = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
+        if tag != "catalog" or not isinstance(code, str):
+            raise ValueError(cursor)
+        return code
+    except (ValueError, TypeError, binascii.Error, UnicodeError):
+        raise api_error("Неверный курсор: возьмите pageInfo.endCursor из ответа без "
+                        "изменений.", "BAD_ARGUMENT") from None

@@ -45,10 +45,3 @@ class CatalogProgram:
     @strawberry.field(description="Type of program in Russian.")
     def type_label(self) -> str:
         return e.ProgramType(self.type).label
-
-
-@strawberry.type(description="A page of the catalogue.")
-class CatalogPage:
-    items: list[CatalogProgram] = strawberry.field(description="Programs, by code.")
-    end_cursor: str | None = strawberry.field(description="Pass as `after` for the next page.")
-    has_next_page: bool = strawberry.field(description="More programs after this page.")

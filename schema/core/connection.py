@@ -60,6 +60,18 @@ class Connection(Generic[T]):
         return [e.node for e in self.edges]
 
 
+def page_of(nodes: list[Any], cursors: list[str], *, has_next: bool, after: str | None,
+            total: int | None = None) -> Connection:
+    """A connection of a page read by its own statement (catalogue, audit, plans)."""
+    edges = [Edge(cursor=c, node=n) for n, c in zip(nodes, cursors, strict=True)]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(has_next_page=has_next, has_previous_page=after is not None,
+                           start_cursor=cursors[0] if cursors else None,
+                           end_cursor=cursors[-1] if cursors else None),
+        total_count=total)
+
+
 def encode_cursor(sort: str, descending: bool, key: Any, uid: str) -> str:
     raw = json.dumps([sort, descending, cursor_value(key), uid], ensure_ascii=False)
     return base64.urlsafe_b64encode(raw.encode()).decode()
@@ -197,4 +209,5 @@ async def list_connection(info: Info, registry: str, label: str, *,
     )
 
 
-__all__ = ["MAX_PAGE", "Connection", "Edge", "PageInfo", "SortDirection", "list_connection"]
+__all__ = ["MAX_PAGE", "Connection", "Edge", "PageInfo", "SortDirection", "list_connection",
+           "page_of"]

@@ -30,8 +30,8 @@ from schema.core.errors import FieldError, api_error, field_error
 from schema.core.ids import decode_id
 from schema.core.node import NODE_TYPES, context, wrap
 from schema.registry import types as _types  # noqa: F401 - registers the node types
-from schema.situational import types as _activity_types  # noqa: F401 - and these
 from schema.registry.inputs import INPUTS, PATCHES, WRITABLE, to_row
+from schema.situational import types as _activity_types  # noqa: F401 - and these
 
 T = TypeVar("T")
 MAX_BULK = 5000
