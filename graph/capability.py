@@ -208,7 +208,8 @@ RETURN l.min_staff AS minStaff, l.expert_required AS expertRequired, totalCount,
     municipality: r.s.municipality, latitude: r.s.latitude, longitude: r.s.longitude,
     siteWorkplaces: r.s.workplaces, workplaces: r.workplaces, satisfied: r.satisfied,
     total: r.total, full: r.full, staffCount: r.staff.n, expertCount: r.staff.experts,
-    staffMissing: NOT r.staffOk, distance: r.distance, dkey: r.dkey,
+    staffMissing: (l.min_staff > 0 OR l.expert_required) AND NOT r.staffOk,  // none required: never
+    distance: r.distance, dkey: r.dkey,
     gaps: [g IN [it IN items | it {.type, .name, .scope, .required,
                    available: coalesce(head([i IN range(0, size(r.types) - 1)
                                              WHERE r.types[i] = it.type | r.counts[i]]), 0)}]

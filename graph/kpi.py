@@ -3,37 +3,104 @@
 `dashboard_cypher(parts)` composes independent parts — `kpis`, `matrix`, `roadmap` — into one
 statement (each part is a `CALL () { … }` returning one row); `parse_dashboard` turns its
 record into dataclasses. Every KPI is computed for a list of windows at once: the period, the
-previous period of the same length and the quarters of both (the time series).
+previous period of the same length and the quarters of both (the time series); `fetch_kpis`
+computes them for any list of periods (months, quarters, a year) in one statement. The same
+statement answers whether the region exists (`regionKnown`): an unknown code is NOT_FOUND,
+never zeros.
 
-KPI definitions (region = the organization's `region`; dates inclusive):
-- learnersEnrolled: distinct learners enrolled (any status) in cohorts run by the region's
-  organizations whose dates overlap the window;
-- peopleTrained[.TYPE]: distinct learners with a COMPLETED enrollment completed in the window
-  (per type of the cohort's program; the total counts a person once);
-- programsConstructed[.TYPE]: programs developed in the region, status APPROVED or later,
-  approved in the window;
-- programsImplemented[.TYPE]: programs with a cohort that ended in the window with at least one
-  completed enrollment;
-- careerGuidanceEvents / careerGuidanceParticipants: events of kind EVENT and their participants;
-  professionalTrials / professionalTrialParticipants: kind PROFESSIONAL_TRIAL;
-  firstProfessionTrainees: participants of kind FIRST_PROFESSION;
-- staffTrained (distinct staff with повышение квалификации completed in the window),
-  staffTrainedCopp, staffTrainedCollege: by the kind of the staff member's organization;
-- coppStaff: current staff of the region's ЦОПП (not time-bound);
-- partnerNetwork: distinct organizations party to an agreement with the region's ЦОПП that is
-  in force on the window's last day;
-- peopleCovered = learnersEnrolled + all career-guidance participants + staffTrained.
+The definitions are a contract: the table below is generated from `KPI_RULES` and
+`graph.roadmap.SLOT_KPIS` by `rules_markdown()` (tests/test_kpi_rules.py checks that this
+docstring and graph/README.md hold it verbatim; regenerate with
+`python -m graph.kpi --markdown`). Kinds: **flow** — a count of dated records, each placed in
+a window by one date, so months add up to quarters and quarters to years for any data;
+**distinct** — distinct persons, organizations or programs among the records of a flow (never
+more than that flow's headcount, not additive: a person trained in January and in March counts
+once in the quarter); **stock** — a state on a date. Dates are inclusive; «region» means
+organizations whose `region` is the dashboard's region; retired records (`retiredAt`) never
+count. «Offered by the ЦОПП»: a cohort run by the region's ЦОПП, or of a program developed by it,
+or of a program of a NETWORK agreement to which the region's ЦОПП is a party, in force at any
+time during the cohort. «Trained by the ЦОПП network»: a staff training whose `provider` is the
+region's ЦОПП, or an organization party with it to a NETWORK agreement in force on the
+completion date; other providers (employers, others) and trainings without a provider count
+only in the `…Elsewhere` breakdown.
 
-Supply × demand matrix (competency × municipality of the region, for the period):
-- workplaces (from the working stock per site and type, `STOCKS` of graph/stock.py): over the region's sites that satisfy every item of the competency's
-  infrastructure list (working, non-retired equipment ≥ quantity), the deliverable workplaces
-  min(site workplaces, min over PER_WORKPLACE items ⌊available / quantity⌋) — the formula of
-  graph/capability.py for a cohort of one, without its staff requirement (candidate sites:
-  those stocking the list's rarest type);
-- graduates: completions in the period of programs developing the competency, placed in the
-  municipality of the cohort's site (the organization's if it has none);
-- demand: vacancies + employer requests of demand signals overlapping the period (survey
-  answers are shown apart); supply = graduates + workplaces; shortage when demand > supply.
+<!-- kpi-rules:start -->
+| KPI | вид | что считается | дата окна | не считается | не больше чем | слоты |
+|---|---|---|---|---|---|---|
+| `peopleCovered` — Охвачено деятельностью ЦОПП (различные лица), чел. | различные | различные идентифицированные лица: обучающиеся (по внешнему идентификатору) с зачислением или завершением обучения в окне или известным участием в профориентационном мероприятии организации региона в окне, и сотрудники (по ключу ИНН:табельный №), повысившие квалификацию в сети ЦОПП в окне; анонимные посещения мероприятий не входят (см. careerGuidanceAttendance) | дата зачисления / завершения / мероприятия / повышения квалификации | выбывшие записи, другие регионы; анонимные посещения мероприятий; повышение квалификации вне сети ЦОПП | enrollments + completions + known event participations + staffTrainings | — |
+| `careerGuidanceAttendance` — Посещений профориентационных мероприятий (анонимно), чел.-посещений | поток | сумма участников всех видов профориентационной деятельности организаций региона (один человек на двух мероприятиях — два посещения) | held_on мероприятия | выбывшие записи, другие регионы | — | — |
+| `enrollments` — Зачислений на обучение | поток | зачисления (любой статус, включая отчисленных) в группах (не выбывших из реестра), которые проводят организации региона | enrolled_on зачисления, иначе starts_on группы | выбывшие записи, другие регионы | — | — |
+| `learnersEnrolled` — Зачислено на обучение (различные лица), чел. | различные | различные обучающиеся (внешний идентификатор) среди зачислений окна | как enrollments | выбывшие записи, другие регионы | enrollments | — |
+| `completions` [`.TYPE`] — Завершений обучения | поток | зачисления со статусом COMPLETED в группах (не выбывших из реестра), которые проводят организации региона, по типу программы группы | completed_on | выбывшие записи, другие регионы | — | — |
+| `peopleTrained` [`.TYPE`] — Прошли обучение (различные лица), чел. | различные | различные обучающиеся среди завершений окна (итог считает человека один раз) | completed_on | выбывшие записи, другие регионы | completions | — |
+| `completionsCopp` [`.TYPE`] — Завершений обучения по программам, предлагаемым ЦОПП | поток | завершения (как completions) в группах, предлагаемых ЦОПП | completed_on | выбывшие записи, другие регионы; группы, не предлагаемые ЦОПП (программы других организаций, которые ЦОПП не проводит и по которым у него нет сетевого договора) | — | — |
+| `peopleTrainedCopp` [`.TYPE`] — Прошли обучение по программам, предлагаемым ЦОПП (различные лица), чел. | различные | различные обучающиеся среди завершений по программам, предлагаемым ЦОПП | completed_on | выбывшие записи, другие регионы; группы, не предлагаемые ЦОПП (программы других организаций, которые ЦОПП не проводит и по которым у него нет сетевого договора) | completionsCopp | 37.2, 38.2, 39.2, 40.2, 41.2, 42.2 |
+| `programsConstructed` [`.TYPE`] — Сконструировано (утверждено) программ | поток | программы организаций региона в статусе APPROVED, RUNNING или ARCHIVED (DRAFT и REVIEW не считаются); каждая программа один раз | approved_on | выбывшие записи, другие регионы; DRAFT, REVIEW, без даты утверждения | — | 31.1, 32.1, 33.1, 34.1, 35.1, 36.1 |
+| `cohortsCompleted` [`.TYPE`] — Завершено групп | поток | группы с хотя бы одним завершившим обучение в группах (не выбывших из реестра), которые проводят организации региона | ends_on группы | выбывшие записи, другие регионы; группы без завершивших обучение | — | — |
+| `programsImplemented` [`.TYPE`] — Реализовано программ | различные | различные программы среди завершённых групп окна | ends_on группы | выбывшие записи, другие регионы | cohortsCompleted | — |
+| `cohortsCompletedCopp` [`.TYPE`] — Завершено групп по программам, предлагаемым ЦОПП | поток | завершённые группы (как cohortsCompleted), предлагаемые ЦОПП | ends_on группы | выбывшие записи, другие регионы; группы, не предлагаемые ЦОПП (программы других организаций, которые ЦОПП не проводит и по которым у него нет сетевого договора) | — | — |
+| `programsImplementedCopp` [`.TYPE`] — Реализовано программ, предлагаемых ЦОПП | различные | различные программы среди завершённых групп, предлагаемых ЦОПП | ends_on группы | выбывшие записи, другие регионы; группы, не предлагаемые ЦОПП (программы других организаций, которые ЦОПП не проводит и по которым у него нет сетевого договора) | cohortsCompletedCopp | 37.1, 38.1, 39.1, 40.1, 41.1, 42.1 |
+| `careerGuidanceEvents` — Профориентационных мероприятий | поток | мероприятия вида EVENT организаций региона | held_on | выбывшие записи, другие регионы | — | 59.1 |
+| `careerGuidanceParticipants` — Участников профориентационных мероприятий (посещений), чел. | поток | сумма участников мероприятий вида EVENT по категориям (посещения, не различные лица) | held_on | выбывшие записи, другие регионы | — | — |
+| `professionalTrials` — Профессиональных проб | поток | мероприятия вида PROFESSIONAL_TRIAL организаций региона | held_on | выбывшие записи, другие регионы | — | — |
+| `professionalTrialParticipants` — Участников профессиональных проб (посещений), чел. | поток | сумма участников профессиональных проб (посещения, не различные лица) | held_on | выбывшие записи, другие регионы | — | 60.1 |
+| `firstProfessionEvents` — Групп обучения первой профессии | поток | мероприятия вида FIRST_PROFESSION организаций региона | held_on | выбывшие записи, другие регионы | — | — |
+| `firstProfessionTrainees` — Обучено первой профессии (посещений), чел. | поток | сумма участников обучения первой профессии (посещения, не различные лица) | held_on | выбывшие записи, другие регионы | — | 61.1 |
+| `staffTrainings` — Повышений квалификации в сети ЦОПП | поток | повышения квалификации сотрудников организаций региона, проведённые сетью ЦОПП | completed_on | выбывшие записи, другие регионы; обучение у работодателей, иных организаций и без указанного провайдера (оно — в staffTrainingsElsewhere) | — | — |
+| `staffTrained` — Повысили квалификацию в сети ЦОПП (различные лица), чел. | различные | различные сотрудники среди staffTrainings | completed_on | выбывшие записи, другие регионы; обучение у работодателей, иных организаций и без указанного провайдера (оно — в staffTrainingsElsewhere) | staffTrainings | — |
+| `staffTrainedCopp` — Повысили квалификацию сотрудники ЦОПП, чел. | различные | различные сотрудники ЦОПП среди staffTrainings | completed_on | выбывшие записи, другие регионы; обучение у работодателей, иных организаций и без указанного провайдера (оно — в staffTrainingsElsewhere) | staffTrainings | 25.1 |
+| `staffTrainedCollege` — Повысили квалификацию сотрудники ПОО, чел. | различные | различные сотрудники ПОО (kind COLLEGE) среди staffTrainings | completed_on | выбывшие записи, другие регионы; обучение у работодателей, иных организаций и без указанного провайдера (оно — в staffTrainingsElsewhere) | staffTrainings | 26.2 |
+| `staffTrainingsElsewhere` — Повышений квалификации у других организаций | поток | повышения квалификации сотрудников организаций региона, проведённые не сетью ЦОПП (работодатели, иные, провайдер не указан) | completed_on | выбывшие записи, другие регионы; обучение, проведённое сетью ЦОПП | — | — |
+| `staffTrainedElsewhere` — Повысили квалификацию у других организаций (различные лица), чел. | различные | различные сотрудники среди staffTrainingsElsewhere | completed_on | выбывшие записи, другие регионы; обучение, проведённое сетью ЦОПП | staffTrainingsElsewhere | — |
+| `coppStaff` — Штат ЦОПП, чел. | запас | сотрудники ЦОПП региона (не выбывшие) сейчас | не зависит от окна | выбывшие записи, другие регионы; выбывшие сотрудники | — | 23.1 |
+| `partnerNetwork` — Партнерская сеть ЦОПП за период, организаций | различные | различные организации — стороны соглашений (любого вида) с ЦОПП региона, действовавших хотя бы один день окна | valid_from ≤ конец окна, valid_to ≥ начало | выбывшие записи, другие регионы; выбывшие соглашения и организации; сам ЦОПП | — | — |
+| `partnerNetworkAtEnd` — Партнерская сеть ЦОПП на конец периода, организаций | запас | различные организации — стороны соглашений с ЦОПП региона, действующих в последний день окна | последний день окна | выбывшие записи, другие регионы; выбывшие соглашения и организации; сам ЦОПП | — | — |
+
+| слот шаблона | KPI | текст шаблона |
+|---|---|---|
+| 23.1 | `coppStaff` | Укомплектован штат ЦОПП в количестве ___ сотрудников |
+| 25.1 | `staffTrainedCopp` | Повысили квалификацию ___ сотрудников ЦОПП |
+| 26.2 | `staffTrainedCollege` | программ повышения квалификации по компетенциям ОПП ___ слушателей из числа сотрудников ПОО, расположенных на территории субъекта Российской Федерации |
+| 31.1 | `programsConstructed.SPO_MODULES` | Сконструировано ___ программ профессиональных модулей для среднего профессионального образования |
+| 32.1 | `programsConstructed.SCHOOL_STUDENTS` | Сконструировано ___ программ для обучающихся общеобразовательных организаций |
+| 33.1 | `programsConstructed.EMPLOYER_ORDERED` | Сконструировано ___ программ под заказ работодателей |
+| 34.1 | `programsConstructed.SECTORAL` | Сконструировано ___ отраслевых программ |
+| 35.1 | `programsConstructed.PRE_RETIREMENT` | Сконструировано ___ программ для граждан предпенсионного возраста |
+| 36.1 | `programsConstructed.FUTURE_COMPETENCIES` | Сконструировано ___ программ по компетенциям будущего, включая компетенции цифровой экономики |
+| 37.1 | `programsImplementedCopp.SPO_MODULES` | Обеспечена реализация ___ программ профессиональных модулей для среднего профессионального образования. |
+| 37.2 | `peopleTrainedCopp.SPO_MODULES` | Численность граждан, прошедших обучение по предлагаемым ЦОПП программам профессиональных модулей для среднего профессионального образования ___ чел. |
+| 38.1 | `programsImplementedCopp.SCHOOL_STUDENTS` | Обеспечена реализация ___ программ для обучающихся общеобразовательных организаций. |
+| 38.2 | `peopleTrainedCopp.SCHOOL_STUDENTS` | Численность граждан, прошедших обучение по предлагаемым ЦОПП программам для обучающихся общеобразовательных организаций ___ чел. |
+| 39.1 | `programsImplementedCopp.EMPLOYER_ORDERED` | Обеспечена реализация ___ программ под заказ работодателей. |
+| 39.2 | `peopleTrainedCopp.EMPLOYER_ORDERED` | Численность граждан, прошедших обучение по предлагаемым ЦОПП программам под заказ работодателей ___ чел. |
+| 40.1 | `programsImplementedCopp.SECTORAL` | Обеспечена реализация ___ отраслевых программы. |
+| 40.2 | `peopleTrainedCopp.SECTORAL` | Численность граждан, прошедших обучение по предлагаемым ЦОПП отраслевым программам ___ чел. |
+| 41.1 | `programsImplementedCopp.PRE_RETIREMENT` | Обеспечена реализация ___ программ для граждан предпенсионного возраста. |
+| 41.2 | `peopleTrainedCopp.PRE_RETIREMENT` | Численность граждан, прошедших обучение по предлагаемым ЦОПП программам для граждан предпенсионного возраста ___ чел. |
+| 42.1 | `programsImplementedCopp.FUTURE_COMPETENCIES` | Обеспечена реализация ___ программ по компетенциям будущего, включая компетенции цифровой экономики. |
+| 42.2 | `peopleTrainedCopp.FUTURE_COMPETENCIES` | Численность граждан, прошедших обучение по предлагаемым ЦОПП программам по компетенциям будущего, включая компетенции цифровой экономики ___ чел. |
+| 59.1 | `careerGuidanceEvents` | Организовано проведение ___ профориентационных мероприятий |
+| 60.1 | `professionalTrialParticipants` | Организовано проведение профессиональных проб ___ граждан |
+| 61.1 | `firstProfessionTrainees` | Организовано обучение первой профессии ___ обучающихся общеобразовательных организации |
+<!-- kpi-rules:end -->
+
+Supply × demand matrix (competency × municipality of the region, for the period; unit: people
+over the period):
+- graduates (supply): completed enrollments with `completed_on` in the period, of programs
+  developing the competency, in cohorts run by the region's organizations, placed in the
+  municipality of the cohort's site (the smallest ОКТМО if several; the organization's if it has
+  none) — a flow, the same unit as demand;
+- demand: vacancies + employer requests of demand signals of the region's municipalities,
+  each prorated to the period by its own period: value × (days of the signal inside the period)
+  / (days of the signal), summed per cell and rounded half up (`vacancies` and
+  `employerRequests` each); a year-long signal counts a quarter of itself in a quarter; survey
+  answers are shown apart, not prorated and not demand;
+- shortage when demand > graduates; gap = demand − graduates;
+- workplaces (capacity, a stock, NOT added to supply): over the region's sites that satisfy
+  every item of the competency's infrastructure list (working, non-retired equipment ≥ quantity,
+  from `STOCKS` of graph/stock.py), the deliverable workplaces min(site workplaces, min over
+  PER_WORKPLACE items ⌊available / quantity⌋) — the formula of graph/capability.py for a cohort
+  of one, without its staff requirement; `sites` how many such sites.
 """
 
 from __future__ import annotations
@@ -41,7 +108,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from graph.enums import ProgramType
@@ -50,34 +117,179 @@ from graph.privacy import EVERYTHING, scope_condition
 PROGRAM_TYPES: tuple[str, ...] = tuple(t.value for t in ProgramType)
 CONSTRUCTED_STATUSES = ("APPROVED", "RUNNING", "ARCHIVED")
 
-BASE_KPIS: tuple[str, ...] = (
-    "peopleCovered", "learnersEnrolled", "peopleTrained", "programsConstructed",
-    "programsImplemented", "careerGuidanceEvents", "careerGuidanceParticipants",
-    "professionalTrials", "professionalTrialParticipants", "firstProfessionTrainees",
-    "staffTrained", "staffTrainedCopp", "staffTrainedCollege", "coppStaff", "partnerNetwork",
+FLOW, DISTINCT, STOCK = "flow", "distinct", "stock"
+KIND_LABELS = {FLOW: "поток", DISTINCT: "различные", STOCK: "запас"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The written rule of a KPI (and of its `.TYPE` variants when `typed`)."""
+
+    key: str
+    label: str
+    kind: str
+    counted: str  # what is counted (and what is excluded beyond the common exclusions)
+    date: str  # the date that places a record in a window
+    headcount: str | None = None  # for distinct KPIs: the flow they never exceed
+    typed: bool = False
+    excluded: str = ""  # beyond the common exclusions (retired records, other regions)
+
+
+_COHORT = "в группах (не выбывших из реестра), которые проводят организации региона"
+KPI_RULES: tuple[Rule, ...] = (
+    Rule("peopleCovered", "Охвачено деятельностью ЦОПП (различные лица), чел.", DISTINCT,
+         "различные идентифицированные лица: обучающиеся (по внешнему идентификатору) с "
+         "зачислением или завершением обучения в окне или известным участием в "
+         "профориентационном мероприятии организации региона в окне, и сотрудники (по ключу "
+         "ИНН:табельный №), повысившие квалификацию в сети ЦОПП в окне; анонимные посещения "
+         "мероприятий не входят (см. careerGuidanceAttendance)",
+         "дата зачисления / завершения / мероприятия / повышения квалификации",
+         "enrollments + completions + known event participations + staffTrainings"),
+    Rule("careerGuidanceAttendance", "Посещений профориентационных мероприятий (анонимно), "
+         "чел.-посещений", FLOW,
+         "сумма участников всех видов профориентационной деятельности организаций региона "
+         "(один человек на двух мероприятиях — два посещения)", "held_on мероприятия"),
+    Rule("enrollments", "Зачислений на обучение", FLOW,
+         f"зачисления (любой статус, включая отчисленных) {_COHORT}",
+         "enrolled_on зачисления, иначе starts_on группы"),
+    Rule("learnersEnrolled", "Зачислено на обучение (различные лица), чел.", DISTINCT,
+         "различные обучающиеся (внешний идентификатор) среди зачислений окна",
+         "как enrollments", "enrollments"),
+    Rule("completions", "Завершений обучения", FLOW,
+         f"зачисления со статусом COMPLETED {_COHORT}, по типу программы группы",
+         "completed_on", typed=True),
+    Rule("peopleTrained", "Прошли обучение (различные лица), чел.", DISTINCT,
+         "различные обучающиеся среди завершений окна (итог считает человека один раз)",
+         "completed_on", "completions", typed=True),
+    Rule("completionsCopp", "Завершений обучения по программам, предлагаемым ЦОПП", FLOW,
+         "завершения (как completions) в группах, предлагаемых ЦОПП", "completed_on",
+         typed=True),
+    Rule("peopleTrainedCopp", "Прошли обучение по программам, предлагаемым ЦОПП "
+         "(различные лица), чел.", DISTINCT,
+         "различные обучающиеся среди завершений по программам, предлагаемым ЦОПП",
+         "completed_on", "completionsCopp", typed=True),
+    Rule("programsConstructed", "Сконструировано (утверждено) программ", FLOW,
+         "программы организаций региона в статусе APPROVED, RUNNING или ARCHIVED (DRAFT и "
+         "REVIEW не считаются); каждая программа один раз", "approved_on", typed=True),
+    Rule("cohortsCompleted", "Завершено групп", FLOW,
+         f"группы с хотя бы одним завершившим обучение {_COHORT}", "ends_on группы",
+         typed=True),
+    Rule("programsImplemented", "Реализовано программ", DISTINCT,
+         "различные программы среди завершённых групп окна", "ends_on группы",
+         "cohortsCompleted", typed=True),
+    Rule("cohortsCompletedCopp", "Завершено групп по программам, предлагаемым ЦОПП", FLOW,
+         "завершённые группы (как cohortsCompleted), предлагаемые ЦОПП", "ends_on группы",
+         typed=True),
+    Rule("programsImplementedCopp", "Реализовано программ, предлагаемых ЦОПП", DISTINCT,
+         "различные программы среди завершённых групп, предлагаемых ЦОПП", "ends_on группы",
+         "cohortsCompletedCopp", typed=True),
+    Rule("careerGuidanceEvents", "Профориентационных мероприятий", FLOW,
+         "мероприятия вида EVENT организаций региона", "held_on"),
+    Rule("careerGuidanceParticipants", "Участников профориентационных мероприятий "
+         "(посещений), чел.", FLOW,
+         "сумма участников мероприятий вида EVENT по категориям (посещения, не различные лица)",
+         "held_on"),
+    Rule("professionalTrials", "Профессиональных проб", FLOW,
+         "мероприятия вида PROFESSIONAL_TRIAL организаций региона", "held_on"),
+    Rule("professionalTrialParticipants", "Участников профессиональных проб (посещений), чел.",
+         FLOW, "сумма участников профессиональных проб (посещения, не различные лица)",
+         "held_on"),
+    Rule("firstProfessionEvents", "Групп обучения первой профессии", FLOW,
+         "мероприятия вида FIRST_PROFESSION организаций региона", "held_on"),
+    Rule("firstProfessionTrainees", "Обучено первой профессии (посещений), чел.", FLOW,
+         "сумма участников обучения первой профессии (посещения, не различные лица)", "held_on"),
+    Rule("staffTrainings", "Повышений квалификации в сети ЦОПП", FLOW,
+         "повышения квалификации сотрудников организаций региона, проведённые сетью ЦОПП",
+         "completed_on"),
+    Rule("staffTrained", "Повысили квалификацию в сети ЦОПП (различные лица), чел.", DISTINCT,
+         "различные сотрудники среди staffTrainings", "completed_on", "staffTrainings"),
+    Rule("staffTrainedCopp", "Повысили квалификацию сотрудники ЦОПП, чел.", DISTINCT,
+         "различные сотрудники ЦОПП среди staffTrainings", "completed_on", "staffTrainings"),
+    Rule("staffTrainedCollege", "Повысили квалификацию сотрудники ПОО, чел.", DISTINCT,
+         "различные сотрудники ПОО (kind COLLEGE) среди staffTrainings", "completed_on",
+         "staffTrainings"),
+    Rule("staffTrainingsElsewhere", "Повышений квалификации у других организаций", FLOW,
+         "повышения квалификации сотрудников организаций региона, проведённые не сетью ЦОПП "
+         "(работодатели, иные, провайдер не указан)", "completed_on"),
+    Rule("staffTrainedElsewhere", "Повысили квалификацию у других организаций "
+         "(различные лица), чел.", DISTINCT,
+         "различные сотрудники среди staffTrainingsElsewhere", "completed_on",
+         "staffTrainingsElsewhere"),
+    Rule("coppStaff", "Штат ЦОПП, чел.", STOCK,
+         "сотрудники ЦОПП региона (не выбывшие) сейчас", "не зависит от окна"),
+    Rule("partnerNetwork", "Партнерская сеть ЦОПП за период, организаций", DISTINCT,
+         "различные организации — стороны соглашений (любого вида) с ЦОПП региона, "
+         "действовавших хотя бы один день окна", "valid_from ≤ конец окна, valid_to ≥ начало"),
+    Rule("partnerNetworkAtEnd", "Партнерская сеть ЦОПП на конец периода, организаций", STOCK,
+         "различные организации — стороны соглашений с ЦОПП региона, действующих в последний "
+         "день окна", "последний день окна"),
 )
-TYPED_KPIS = ("peopleTrained", "programsConstructed", "programsImplemented")
+_NOT_OFFERED = ("группы, не предлагаемые ЦОПП (программы других организаций, которые ЦОПП "
+                "не проводит и по которым у него нет сетевого договора)")
+_NOT_NETWORK = ("обучение у работодателей, иных организаций и без указанного провайдера "
+                "(оно — в staffTrainingsElsewhere)")
+_EXCLUDED = {
+    "peopleCovered": "анонимные посещения мероприятий; повышение квалификации вне сети ЦОПП",
+    "completionsCopp": _NOT_OFFERED, "peopleTrainedCopp": _NOT_OFFERED,
+    "cohortsCompletedCopp": _NOT_OFFERED, "programsImplementedCopp": _NOT_OFFERED,
+    "programsConstructed": "DRAFT, REVIEW, без даты утверждения",
+    "cohortsCompleted": "группы без завершивших обучение",
+    "staffTrainings": _NOT_NETWORK, "staffTrained": _NOT_NETWORK,
+    "staffTrainedCopp": _NOT_NETWORK, "staffTrainedCollege": _NOT_NETWORK,
+    "staffTrainingsElsewhere": "обучение, проведённое сетью ЦОПП",
+    "staffTrainedElsewhere": "обучение, проведённое сетью ЦОПП",
+    "partnerNetwork": "выбывшие соглашения и организации; сам ЦОПП",
+    "partnerNetworkAtEnd": "выбывшие соглашения и организации; сам ЦОПП",
+    "coppStaff": "выбывшие сотрудники",
+}
+KPI_RULES = tuple(replace(r, excluded=_EXCLUDED.get(r.key, r.excluded)) for r in KPI_RULES)
+RULES: dict[str, Rule] = {r.key: r for r in KPI_RULES}
+
+BASE_KPIS: tuple[str, ...] = tuple(r.key for r in KPI_RULES)
+TYPED_KPIS: tuple[str, ...] = tuple(r.key for r in KPI_RULES if r.typed)
 KPI_KEYS: tuple[str, ...] = BASE_KPIS + tuple(
     f"{k}.{t}" for k in TYPED_KPIS for t in PROGRAM_TYPES
 )
-
-KPI_LABELS: dict[str, str] = {
-    "peopleCovered": "Охвачено деятельностью ЦОПП, чел.",
-    "learnersEnrolled": "Зачислено на обучение, чел.",
-    "peopleTrained": "Прошли обучение, чел.",
-    "programsConstructed": "Сконструировано (утверждено) программ",
-    "programsImplemented": "Реализовано программ",
-    "careerGuidanceEvents": "Профориентационных мероприятий",
-    "careerGuidanceParticipants": "Участников профориентационных мероприятий, чел.",
-    "professionalTrials": "Профессиональных проб",
-    "professionalTrialParticipants": "Участников профессиональных проб, чел.",
-    "firstProfessionTrainees": "Обучено первой профессии, чел.",
-    "staffTrained": "Повысили квалификацию, чел.",
-    "staffTrainedCopp": "Повысили квалификацию сотрудники ЦОПП, чел.",
-    "staffTrainedCollege": "Повысили квалификацию сотрудники ПОО, чел.",
-    "coppStaff": "Штат ЦОПП, чел.",
-    "partnerNetwork": "Партнерская сеть ЦОПП, организаций",
+KPI_LABELS: dict[str, str] = {r.key: r.label for r in KPI_RULES}
+FLOW_KPIS: tuple[str, ...] = tuple(k for k in KPI_KEYS if RULES[k.partition(".")[0]].kind == FLOW)
+# distinct KPI → the flow whose headcount it never exceeds (same type suffix)
+HEADCOUNT_OF: dict[str, str] = {
+    k: RULES[k.partition(".")[0]].headcount + (f".{k.partition('.')[2]}" if "." in k else "")
+    for k in KPI_KEYS
+    if RULES[k.partition(".")[0]].headcount and RULES[k.partition(".")[0]].headcount in RULES
 }
+
+
+def _template_texts() -> dict[tuple[int, int], str]:
+    from graph.roadmap import load_template
+
+    return {(a.number, s.index): s.description
+            for a in load_template().activities for s in a.slots}
+
+
+def rules_markdown() -> str:
+    """The contract table: every KPI, then every template slot bound to one."""
+    from graph.roadmap import SLOT_KPIS
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    slots: dict[str, list[str]] = {}
+    for (number, index), key in sorted(SLOT_KPIS.items()):
+        slots.setdefault(key.partition(".")[0], []).append(f"{number}.{index}")
+    lines = ["| KPI | вид | что считается | дата окна | не считается | не больше чем | слоты |",
+             "|---|---|---|---|---|---|---|"]
+    for r in KPI_RULES:
+        key = f"`{r.key}`" + (" [`.TYPE`]" if r.typed else "")
+        excluded = "выбывшие записи, другие регионы" + (f"; {r.excluded}" if r.excluded else "")
+        lines.append(f"| {key} — {cell(r.label)} | {KIND_LABELS[r.kind]} | {cell(r.counted)} "
+                     f"| {cell(r.date)} | {cell(excluded)} | {cell(r.headcount or '—')} "
+                     f"| {', '.join(slots.get(r.key, [])) or '—'} |")
+    texts = _template_texts()
+    lines += ["", "| слот шаблона | KPI | текст шаблона |", "|---|---|---|"]
+    for (number, index), key in sorted(SLOT_KPIS.items()):
+        lines.append(f"| {number}.{index} | `{key}` | {cell(texts[(number, index)])} |")
+    return "\n".join(lines)
 
 
 class PeriodError(ValueError):
@@ -134,25 +346,51 @@ def quarter(year: int, q: int) -> Period:
     return Period(start, end, f"{year}-Q{q}")
 
 
+def month(year: int, mo: int) -> Period:
+    return Period(dt.date(year, mo, 1), dt.date(year, mo, calendar.monthrange(year, mo)[1]),
+                  f"{year}-{mo:02d}")
+
+
+def _year(text: str, whole: str) -> int:
+    y = int(text)
+    if not 1 <= y <= 9999:
+        raise PeriodError(f"недопустимый период «{whole}»: год должен быть от 0001 до 9999")
+    return y
+
+
+def _iso_date(text: str, whole: str) -> dt.date:
+    y, mo, d = (int(x) for x in text.split("-"))
+    _year(str(y), whole)
+    if not 1 <= mo <= 12:
+        raise PeriodError(f"недопустимый период «{whole}»: месяц должен быть от 01 до 12")
+    last = calendar.monthrange(y, mo)[1]
+    if not 1 <= d <= last:
+        raise PeriodError(f"недопустимый период «{whole}»: в месяце {mo:02d}.{y} нет "
+                          f"{d}-го числа (дней: {last})")
+    return dt.date(y, mo, d)
+
+
 def parse_period(text: str) -> Period:
-    """«2025», «2025-Q2», «2025-05», or «2025-01-01..2025-06-30»."""
+    """«2025», «2025-Q2», «2025-05», or «2025-01-01..2025-06-30»; errors in Russian."""
+    whole = text
     text = text.strip()
-    try:
-        if re.fullmatch(r"\d{4}", text):
-            y = int(text)
-            return Period(dt.date(y, 1, 1), dt.date(y, 12, 31), text)
-        if m := re.fullmatch(r"(\d{4})-?Q([1-4])", text, re.IGNORECASE):
-            return quarter(int(m.group(1)), int(m.group(2)))
-        if m := re.fullmatch(r"(\d{4})-(\d{2})", text):
-            y, mo = int(m.group(1)), int(m.group(2))
-            return Period(dt.date(y, mo, 1), dt.date(y, mo, calendar.monthrange(y, mo)[1]), text)
-        if m := re.fullmatch(r"(\d{4}-\d{2}-\d{2})\s*\.\.\s*(\d{4}-\d{2}-\d{2})", text):
-            start, end = dt.date.fromisoformat(m.group(1)), dt.date.fromisoformat(m.group(2))
-            return Period(start, end, _label(start, end))
-    except ValueError as exc:
-        raise PeriodError(f"недопустимый период «{text}»: {exc}") from None
+    if re.fullmatch(r"\d{4}", text):
+        y = _year(text, whole)
+        return Period(dt.date(y, 1, 1), dt.date(y, 12, 31), text)
+    if m := re.fullmatch(r"(\d{4})-?Q([1-4])", text, re.IGNORECASE):
+        return quarter(_year(m.group(1), whole), int(m.group(2)))
+    if m := re.fullmatch(r"(\d{4})-(\d{2})", text):
+        y, mo = _year(m.group(1), whole), int(m.group(2))
+        if not 1 <= mo <= 12:
+            raise PeriodError(f"недопустимый период «{whole}»: месяц должен быть от 01 до 12")
+        return month(y, mo)
+    if m := re.fullmatch(r"(\d{4}-\d{2}-\d{2})\s*\.\.\s*(\d{4}-\d{2}-\d{2})", text):
+        start, end = _iso_date(m.group(1), whole), _iso_date(m.group(2), whole)
+        if end < start:
+            raise PeriodError(f"недопустимый период «{whole}»: конец периода раньше начала")
+        return Period(start, end, _label(start, end))
     raise PeriodError(
-        f"недопустимый период «{text}»: ожидается ГГГГ, ГГГГ-Qn, ГГГГ-ММ или ГГГГ-ММ-ДД..ГГГГ-ММ-ДД"
+        f"недопустимый период «{whole}»: ожидается ГГГГ, ГГГГ-Qn, ГГГГ-ММ или ГГГГ-ММ-ДД..ГГГГ-ММ-ДД"
     )
 
 
@@ -176,46 +414,96 @@ def windows(period: Period) -> list[dict[str, Any]]:
 
 # --- Cypher parts -------------------------------------------------------------------------------
 # Each part is `CALL () { … RETURN <one row> }`; rows of KPI parts are {k: kpi, w: window, v}.
+# Every record is placed in the windows containing its one date (`$windows` of {key, from, to};
+# `$from`..`$to` their union), so flow KPIs add up over any partition of a period.
+
+# a cohort `c` of program `p` is offered by the region's ЦОПП (see the module docstring)
+_OFFERED = """(EXISTS { (c)-[:RUN_BY]->(:Organization {region: $region, kind: 'COPP'}) }
+          OR EXISTS { (p)-[:DEVELOPED_BY]->(:Organization {region: $region, kind: 'COPP'}) }
+          OR EXISTS { (p)<-[:FOR_PROGRAM]-(a:PartnerAgreement)-[:PARTY]->
+                      (:Organization {region: $region, kind: 'COPP'})
+                      WHERE a.kind = 'NETWORK' AND a.retiredAt IS NULL
+                        AND a.valid_from <= c.ends_on
+                        AND (a.valid_to IS NULL OR a.valid_to >= c.starts_on) })"""
+
+# a staff training `tr` was given by the region's ЦОПП network (see the module docstring)
+_BY_NETWORK = """(tr.provider IS NOT NULL AND (
+          EXISTS { (:Organization {uid: tr.provider, region: $region, kind: 'COPP'}) }
+          OR EXISTS { (:Organization {uid: tr.provider})<-[:PARTY]-(a:PartnerAgreement)-[:PARTY]->
+                      (:Organization {region: $region, kind: 'COPP'})
+                      WHERE a.kind = 'NETWORK' AND a.retiredAt IS NULL
+                        AND a.valid_from <= tr.completed_on
+                        AND (a.valid_to IS NULL OR a.valid_to >= tr.completed_on) }))"""
+
+# rows for every (scope, type) a record counts in: '' and 'Copp' × '' and '.TYPE'
+_SCOPES = """UNWIND (CASE WHEN copp THEN ['', 'Copp'] ELSE [''] END) AS scope
+    UNWIND ['', '.' + t] AS typed"""
 
 _ENROLLMENTS = """
   CALL () {
-    MATCH (o:Organization {region: $region})<-[:RUN_BY]-(c:Cohort)
-    WHERE c.retiredAt IS NULL AND c.starts_on <= $to AND c.ends_on >= $from
+    MATCH (o:Organization {region: $region})<-[:RUN_BY]-(c:Cohort)<-[:IN_COHORT]-(e:Enrollment)
+    WHERE c.retiredAt IS NULL AND e.retiredAt IS NULL
+    WITH e.learner AS l, coalesce(e.enrolled_on, c.starts_on) AS d
+    WHERE $from <= d <= $to
+    UNWIND [w IN $windows WHERE w.from <= d <= w.to | w.key] AS wk
+    WITH wk, count(*) AS n, count(DISTINCT l) AS people
+    RETURN collect({k: 'enrollments', w: wk, v: n}) +
+           collect({k: 'learnersEnrolled', w: wk, v: people}) AS rows
+  }"""
+
+_COMPLETIONS = """
+  CALL () {
+    MATCH (o:Organization {region: $region})<-[:RUN_BY]-(c:Cohort)<-[:IN_COHORT]-(e:Enrollment)
+    WHERE e.status = 'COMPLETED' AND $from <= e.completed_on <= $to
+      AND c.retiredAt IS NULL AND e.retiredAt IS NULL
+    WITH c, collect([e.learner, e.completed_on]) AS done
     MATCH (c)-[:OF_PROGRAM]->(p:Program)
-    WITH c, p.type AS t, p.uid AS pu,
-         [w IN $windows WHERE c.starts_on <= w.to AND c.ends_on >= w.from | w.key] AS activeIn,
-         [w IN $windows WHERE w.from <= c.ends_on <= w.to | w.key] AS endedIn
-    MATCH (c)<-[:IN_COHORT]-(e:Enrollment)
-    WHERE e.retiredAt IS NULL
-    WITH t, pu, activeIn, endedIn, e.learner AS l, e.status = 'COMPLETED' AS done,
-         e.completed_on AS completedOn  // read once, not once per window
-    WITH t, pu, activeIn, endedIn, l, done,
-         CASE WHEN done THEN [w IN $windows WHERE w.from <= completedOn <= w.to | w.key]
-              ELSE [] END AS doneIn
-    UNWIND [k IN activeIn | ['learnersEnrolled', k, l, '*']] +
-           [k IN doneIn | ['peopleTrained', k, l, t]] +
-           [k IN doneIn | ['peopleTrained', k, l, '*']] +
-           [k IN endedIn WHERE done | ['programsImplemented', k, pu, t]] AS f
-    WITH f[0] AS k, f[1] AS wk, f[3] AS t, count(DISTINCT f[2]) AS n
-    RETURN collect({k: CASE t WHEN '*' THEN k ELSE k + '.' + t END, w: wk, v: n}) AS rows
+    WITH p.type AS t, done, """ + _OFFERED + """ AS copp
+    UNWIND done AS x
+    UNWIND [w IN $windows WHERE w.from <= x[1] <= w.to | w.key] AS wk
+    """ + _SCOPES + """
+    WITH wk, scope, typed, count(*) AS n, count(DISTINCT x[0]) AS people
+    RETURN collect({k: 'completions' + scope + typed, w: wk, v: n}) +
+           collect({k: 'peopleTrained' + scope + typed, w: wk, v: people}) AS rows
+  }"""
+
+_COHORTS = """
+  CALL () {
+    MATCH (o:Organization {region: $region})<-[:RUN_BY]-(c:Cohort)
+    WHERE c.retiredAt IS NULL AND $from <= c.ends_on <= $to
+      AND EXISTS { (c)<-[:IN_COHORT]-(e:Enrollment)
+                   WHERE e.status = 'COMPLETED' AND e.retiredAt IS NULL }
+    MATCH (c)-[:OF_PROGRAM]->(p:Program)
+    WITH c, p, p.type AS t, """ + _OFFERED + """ AS copp
+    UNWIND [w IN $windows WHERE w.from <= c.ends_on <= w.to | w.key] AS wk
+    """ + _SCOPES + """
+    WITH wk, scope, typed, count(*) AS n, count(DISTINCT p) AS programs
+    RETURN collect({k: 'cohortsCompleted' + scope + typed, w: wk, v: n}) +
+           collect({k: 'programsImplemented' + scope + typed, w: wk, v: programs}) AS rows
   }"""
 
 _EVENTS = """
   CALL () {
     MATCH (o:Organization {region: $region})<-[:ORGANIZED_BY]-(ev:CareerGuidanceEvent)
     WHERE ev.retiredAt IS NULL AND $from <= ev.held_on <= $to
-    WITH ev, ev.participants_school + ev.participants_college + ev.participants_employed
-             + ev.participants_pre_retirement + ev.participants_unemployed
-             + ev.participants_poo_staff AS n
-    UNWIND $windows AS w
-    WITH w, ev, n WHERE w.from <= ev.held_on <= w.to
-    WITH w.key AS wk, ev.kind AS kind, count(ev) AS events, sum(n) AS people
-    RETURN collect({k: CASE kind WHEN 'EVENT' THEN 'careerGuidanceEvents'
-                                 WHEN 'PROFESSIONAL_TRIAL' THEN 'professionalTrials' END,
-                    w: wk, v: events}) +
+    WITH ev.held_on AS d, ev.kind AS kind,
+         coalesce(ev.participants_school, 0) + coalesce(ev.participants_college, 0)
+         + coalesce(ev.participants_employed, 0) + coalesce(ev.participants_pre_retirement, 0)
+         + coalesce(ev.participants_unemployed, 0) + coalesce(ev.participants_poo_staff, 0) AS n
+    UNWIND [w IN $windows WHERE w.from <= d <= w.to | w.key] AS wk
+    WITH wk, kind, count(*) AS events, sum(n) AS people
+    WITH wk, collect([kind, events, people]) AS byKind
+    UNWIND byKind + [['*', 0, reduce(s = 0, x IN byKind | s + x[2])]] AS x
+    WITH wk, x[0] AS kind, x[1] AS events, x[2] AS people
+    RETURN collect(CASE kind WHEN 'EVENT' THEN {k: 'careerGuidanceEvents', w: wk, v: events}
+                             WHEN 'PROFESSIONAL_TRIAL' THEN {k: 'professionalTrials', w: wk,
+                                                             v: events}
+                             WHEN 'FIRST_PROFESSION' THEN {k: 'firstProfessionEvents', w: wk,
+                                                           v: events} END) +
            collect({k: CASE kind WHEN 'EVENT' THEN 'careerGuidanceParticipants'
                                  WHEN 'PROFESSIONAL_TRIAL' THEN 'professionalTrialParticipants'
-                                 ELSE 'firstProfessionTrainees' END,
+                                 WHEN 'FIRST_PROFESSION' THEN 'firstProfessionTrainees'
+                                 ELSE 'careerGuidanceAttendance' END,
                     w: wk, v: people}) AS rows
   }"""
 
@@ -223,24 +511,55 @@ _PROGRAMS = """
   CALL () {
     MATCH (o:Organization {region: $region})<-[:DEVELOPED_BY]-(p:Program)
     WHERE p.retiredAt IS NULL AND p.status IN $constructed AND $from <= p.approved_on <= $to
-    UNWIND $windows AS w
-    WITH w, p WHERE w.from <= p.approved_on <= w.to
-    WITH w.key AS wk, p.type AS t, count(p) AS n
-    RETURN collect({k: 'programsConstructed.' + t, w: wk, v: n}) AS rows
+    WITH p.approved_on AS d, p.type AS t
+    UNWIND [w IN $windows WHERE w.from <= d <= w.to | w.key] AS wk
+    UNWIND ['', '.' + t] AS typed
+    WITH wk, typed, count(*) AS n
+    RETURN collect({k: 'programsConstructed' + typed, w: wk, v: n}) AS rows
   }"""
 
 _STAFF = """
   CALL () {
     MATCH (o:Organization {region: $region})<-[:WORKS_AT]-(s:Staff)<-[:OF_STAFF]-(tr:StaffTraining)
     WHERE tr.retiredAt IS NULL AND $from <= tr.completed_on <= $to
-    UNWIND $windows AS w
-    WITH w, s, o WHERE w.from <= tr.completed_on <= w.to
-    WITH w.key AS wk, count(DISTINCT s) AS all,
-         count(DISTINCT CASE WHEN o.kind = 'COPP' THEN s END) AS copp,
-         count(DISTINCT CASE WHEN o.kind = 'COLLEGE' THEN s END) AS college
-    RETURN collect({k: 'staffTrained', w: wk, v: all}) +
-           collect({k: 'staffTrainedCopp', w: wk, v: copp}) +
-           collect({k: 'staffTrainedCollege', w: wk, v: college}) AS rows
+    WITH s, o.kind AS kind, tr.completed_on AS d, """ + _BY_NETWORK + """ AS copp
+    UNWIND [w IN $windows WHERE w.from <= d <= w.to | w.key] AS wk
+    WITH wk, count(CASE WHEN copp THEN 1 END) AS trainings,
+         count(DISTINCT CASE WHEN copp THEN s END) AS all,
+         count(DISTINCT CASE WHEN copp AND kind = 'COPP' THEN s END) AS ofCopp,
+         count(DISTINCT CASE WHEN copp AND kind = 'COLLEGE' THEN s END) AS ofCollege,
+         count(CASE WHEN NOT copp THEN 1 END) AS otherTrainings,
+         count(DISTINCT CASE WHEN NOT copp THEN s END) AS other
+    RETURN collect({k: 'staffTrainings', w: wk, v: trainings}) +
+           collect({k: 'staffTrained', w: wk, v: all}) +
+           collect({k: 'staffTrainedCopp', w: wk, v: ofCopp}) +
+           collect({k: 'staffTrainedCollege', w: wk, v: ofCollege}) +
+           collect({k: 'staffTrainingsElsewhere', w: wk, v: otherTrainings}) +
+           collect({k: 'staffTrainedElsewhere', w: wk, v: other}) AS rows
+  }"""
+
+_COVERED = """
+  CALL () {
+    CALL () {
+      MATCH (o:Organization {region: $region})<-[:RUN_BY]-(c:Cohort)<-[:IN_COHORT]-(e:Enrollment)
+      WHERE c.retiredAt IS NULL AND e.retiredAt IS NULL
+      UNWIND [coalesce(e.enrolled_on, c.starts_on),
+              CASE WHEN e.status = 'COMPLETED' THEN e.completed_on END] AS d
+      WITH e, d WHERE $from <= d <= $to
+      RETURN 'L:' + e.learner AS who, d
+      UNION ALL
+      MATCH (o:Organization {region: $region})<-[:ORGANIZED_BY]-(ev:CareerGuidanceEvent)
+            <-[:PARTICIPATED_IN]-(l:Learner)
+      WHERE ev.retiredAt IS NULL AND $from <= ev.held_on <= $to
+      RETURN 'L:' + l.uid AS who, ev.held_on AS d
+      UNION ALL
+      MATCH (o:Organization {region: $region})<-[:WORKS_AT]-(s:Staff)<-[:OF_STAFF]-(tr:StaffTraining)
+      WHERE tr.retiredAt IS NULL AND $from <= tr.completed_on <= $to AND """ + _BY_NETWORK + """
+      RETURN 'S:' + s.uid AS who, tr.completed_on AS d
+    }
+    UNWIND [w IN $windows WHERE w.from <= d <= w.to | w.key] AS wk
+    WITH wk, count(DISTINCT who) AS n
+    RETURN collect({k: 'peopleCovered', w: wk, v: n}) AS rows
   }"""
 
 _NETWORK = """
@@ -256,17 +575,24 @@ _NETWORK = """
            [w IN $windows | {k: 'partnerNetwork', w: w.key,
              v: size(reduce(acc = [], x IN parties |
                   CASE WHEN x.p IS NULL OR x.p IN acc OR x.from > w.to
+                            OR (x.to IS NOT NULL AND x.to < w.from) THEN acc
+                       ELSE acc + x.p END))}] +
+           [w IN $windows | {k: 'partnerNetworkAtEnd', w: w.key,
+             v: size(reduce(acc = [], x IN parties |
+                  CASE WHEN x.p IS NULL OR x.p IN acc OR x.from > w.to
                             OR (x.to IS NOT NULL AND x.to < w.to) THEN acc
                        ELSE acc + x.p END))}] AS rows
   }"""
 
-def _kpi_part() -> str:
-    """The five inner CALLs each return `rows`: renamed, as Cypher cannot rebind a name."""
-    parts = [_ENROLLMENTS, _EVENTS, _PROGRAMS, _STAFF, _NETWORK]
-    named = [p.replace(" AS rows\n  }", f" AS rows{i}\n  }}") for i, p in enumerate(parts)]
-    total = " + ".join(f"rows{i}" for i in range(len(parts)))
-    return "\nCALL () {" + "".join(named) + f"\n  RETURN {total} AS kpiRows\n}}"
+KPI_PARTS = (_ENROLLMENTS, _COMPLETIONS, _COHORTS, _EVENTS, _PROGRAMS, _STAFF, _COVERED,
+             _NETWORK)
 
+
+def _kpi_part() -> str:
+    """The inner CALLs each return `rows`: renamed, as Cypher cannot rebind a name."""
+    named = [p.replace(" AS rows\n  }", f" AS rows{i}\n  }}") for i, p in enumerate(KPI_PARTS)]
+    total = " + ".join(f"rows{i}" for i in range(len(KPI_PARTS)))
+    return "\nCALL () {" + "".join(named) + f"\n  RETURN {total} AS kpiRows\n}}"
 
 MATRIX_PART = """
 CALL () {
@@ -289,8 +615,14 @@ CALL () {
     MATCH (mu:Municipality {region: $region})<-[:IN_MUNICIPALITY]-(d:DemandSignal)
     WHERE d.retiredAt IS NULL AND d.starts_on <= $pto AND d.ends_on >= $pfrom
     MATCH (d)-[:FOR_COMPETENCY]->(c:Competency)
-    WITH c, mu, sum(d.vacancies) AS vacancies, sum(d.employer_requests) AS requests,
-         sum(d.survey_answers) AS answers, collect(DISTINCT d.source) AS sources
+    // the share of the signal's own period that lies in the period
+    WITH c, mu, d, toFloat(duration.inDays(
+           CASE WHEN d.starts_on > $pfrom THEN d.starts_on ELSE $pfrom END,
+           CASE WHEN d.ends_on < $pto THEN d.ends_on ELSE $pto END).days + 1)
+         / (duration.inDays(d.starts_on, d.ends_on).days + 1) AS share
+    WITH c, mu, sum(coalesce(d.vacancies, 0) * share) AS vacancies,
+         sum(coalesce(d.employer_requests, 0) * share) AS requests,
+         sum(coalesce(d.survey_answers, 0)) AS answers, collect(DISTINCT d.source) AS sources
     RETURN collect({c: c.uid, cn: c.name, m: mu.uid, mn: mu.name, vacancies: vacancies,
                     requests: requests, answers: answers, sources: sources}) AS demand
   }
@@ -367,8 +699,30 @@ def dashboard_cypher(parts: tuple[str, ...] | frozenset[str] = PARTS) -> str:
         body.append(ROADMAP_PART)
         returns.append("roadmapRows")
     if not body:
-        raise ValueError("no dashboard part requested")
-    return "".join(body) + "\nRETURN " + ", ".join(returns)
+        return REGION_CHECK
+    return "".join(body) + "\nRETURN " + ", ".join(returns) + ", " + _REGION_KNOWN
+
+
+# Codes named in arguments (`{argument, label, value}`) that no node has: NOT_FOUND.
+_CODE_LABELS = ("Region", "Municipality", "Competency", "Program", "Organization")
+UNKNOWN_CODES_CYPHER = """
+UNWIND $codes AS x
+WITH x, CASE x.label """ + "".join(
+    f"\n  WHEN '{label}' THEN EXISTS {{ MATCH (:{label} {{uid: x.value}}) }}"
+    for label in _CODE_LABELS) + """
+  END AS known
+WHERE NOT known
+RETURN x.argument AS argument, x.value AS value"""
+
+
+# The existence of the region, answered by the dashboard's own statement.
+_REGION_KNOWN = "EXISTS { MATCH (:Region {uid: $region}) } AS regionKnown"
+REGION_CHECK = "RETURN " + _REGION_KNOWN
+
+
+def kpi_cypher() -> str:
+    """The KPI part alone, for any windows (`fetch_kpis`)."""
+    return _kpi_part() + "\nRETURN kpiRows, " + _REGION_KNOWN
 
 
 def dashboard_params(region: str, period: Period, as_of: dt.date | None = None) -> dict[str, Any]:
@@ -419,12 +773,13 @@ class MatrixCell:
 
     @property
     def demand(self) -> int:
+        """People wanted over the period: prorated vacancies + employer requests."""
         return self.vacancies + self.employer_requests
 
     @property
     def supply(self) -> int:
-        """People trained in the period plus the places to train more at once."""
-        return self.graduates + self.workplaces
+        """People trained over the period (a flow, like demand); workplaces are capacity."""
+        return self.graduates
 
     @property
     def shortage(self) -> bool:
@@ -479,34 +834,31 @@ class Dashboard:
     kpis: dict[str, Kpi] = field(default_factory=dict)
     matrix: list[MatrixCell] = field(default_factory=list)
     roadmap: list[ActivityView] = field(default_factory=list)
+    region_known: bool = True
 
 
 def _native(value: Any) -> Any:
     return value.to_native() if hasattr(value, "to_native") else value
 
 
+def kpi_values(rows: list[Any]) -> dict[tuple[str, str], int]:
+    """(KPI key, window key) → value; absent pairs are 0."""
+    return {(row["k"], row["w"]): int(row["v"]) for row in rows if row["k"] is not None}
+
+
+def kpi_label(key: str) -> str:
+    base, _, typ = key.partition(".")
+    return KPI_LABELS[base] + (f": {ProgramType(typ).label}" if typ else "")
+
+
 def parse_kpis(rows: list[Any], period: Period) -> dict[str, Kpi]:
-    values: dict[tuple[str, str], int] = {}
-    for row in rows:
-        if row["k"] is not None:
-            values[(row["k"], row["w"])] = int(row["v"])
+    values = kpi_values(rows)
     prev = period.previous()
     quarters = quarters_between(prev.start, period.end)
-    for key in TYPED_KPIS:  # the totals of program counts are sums over types
-        if key == "peopleTrained":
-            continue
-        for w in ["current", "previous", *(q.label for q in quarters)]:
-            values[(key, w)] = sum(values.get((f"{key}.{t}", w), 0) for t in PROGRAM_TYPES)
-    for w in ["current", "previous", *(q.label for q in quarters)]:
-        values[("peopleCovered", w)] = sum(values.get((k, w), 0) for k in (
-            "learnersEnrolled", "careerGuidanceParticipants", "professionalTrialParticipants",
-            "firstProfessionTrainees", "staffTrained"))
     out = {}
     for key in KPI_KEYS:
-        base, _, typ = key.partition(".")
-        label = KPI_LABELS[base] + (f": {ProgramType(typ).label}" if typ else "")
         out[key] = Kpi(
-            key, label, values.get((key, "current"), 0), values.get((key, "previous"), 0),
+            key, kpi_label(key), values.get((key, "current"), 0), values.get((key, "previous"), 0),
             tuple(SeriesPoint(q.label, values.get((key, q.label), 0)) for q in quarters),
         )
     return out
@@ -521,8 +873,8 @@ def parse_matrix(rows: list[dict[str, Any]]) -> list[MatrixCell]:
         for src, dst in (("sites", "sites"), ("workplaces", "workplaces"),
                          ("graduates", "graduates"), ("vacancies", "vacancies"),
                          ("requests", "employer_requests"), ("answers", "survey_answers")):
-            if row.get(src) is not None:
-                cell[dst] = int(row[src])
+            if row.get(src) is not None:  # prorated demand: rounded half up
+                cell[dst] = int(row[src] + 0.5) if isinstance(row[src], float) else int(row[src])
         if row.get("sources"):
             cell["sources"] = tuple(sorted(row["sources"]))
     return [MatrixCell(**cells[k]) for k in sorted(cells)]
@@ -561,7 +913,23 @@ def parse_dashboard(record: dict[str, Any], region: str, period: Period) -> Dash
         board.matrix = parse_matrix(record["matrixRows"])
     if "roadmapRows" in record:
         board.roadmap = parse_roadmap(record["roadmapRows"], board.kpis)
+    board.region_known = bool(record.get("regionKnown", True))
     return board
+
+
+def kpi_params(region: str, periods: list[Period]) -> dict[str, Any]:
+    ws = [{"key": p.label, "from": p.start, "to": p.end} for p in periods]
+    return {"region": region, "windows": ws, "from": min(p.start for p in periods),
+            "to": max(p.end for p in periods), "constructed": list(CONSTRUCTED_STATUSES)}
+
+
+def fetch_kpis(driver: Any, region: str, periods: list[Period],
+               database: str | None = None) -> dict[str, dict[str, int]]:
+    """Every KPI for each period (by label), in one statement: {label: {key: value}}."""
+    records, _, _ = driver.execute_query(kpi_cypher(), kpi_params(region, periods),
+                                        database_=database, routing_="r")
+    values = kpi_values(records[0]["kpiRows"])
+    return {p.label: {k: values.get((k, p.label), 0) for k in KPI_KEYS} for p in periods}
 
 
 def fetch_dashboard(driver: Any, region: str, period: Period, *, as_of: dt.date | None = None,
@@ -670,3 +1038,10 @@ def fetch_portfolio(driver: Any, external_id: str, database: str | None = None) 
                                         people=EVERYTHING.param(), database_=database,
                                         routing_="r")
     return parse_portfolio(records[0].data() if records else None)
+
+
+if __name__ == "__main__":  # python -m graph.kpi --markdown: the contract table
+    import sys
+
+    if sys.argv[1:] == ["--markdown"]:
+        print(rules_markdown())

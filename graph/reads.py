@@ -230,6 +230,20 @@ def node_map(var: str, label: str | None = None) -> str:
 
 
 
+# Labels outside the full-text index, searched through the indexed nodes they belong to: an
+# infrastructure list is found by its competency's name and by the names of the equipment
+# types it requires (the words that find the competency's sites, programs and equipment);
+# a list's score is its best hit.
+SEARCH_THROUGH: dict[str, str] = {
+    "InfrastructureList": (
+        "CALL () { "
+        f"CALL db.index.fulltext.queryNodes('{FULLTEXT_INDEX}', $search) YIELD node AS hit, score "
+        "WHERE hit:Competency OR hit:EquipmentType "
+        "MATCH (hit)-[:HAS_INFRASTRUCTURE_LIST|REQUIRES]-(n:InfrastructureList) "
+        "RETURN n, max(score) AS score } WITH n, score WHERE true"),
+}
+
+
 @lru_cache(maxsize=1024)
 def page_cypher(registry: str, filters: tuple[str, ...], sort: str, descending: bool,
                 search: bool, after: bool, with_total: bool) -> str:
@@ -237,7 +251,9 @@ def page_cypher(registry: str, filters: tuple[str, ...], sort: str, descending: 
     spec = LISTS[registry]
     label = REGISTRIES[registry].label
     key = _RELEVANCE if sort == RELEVANCE else spec.all_sorts()[sort]
-    if search:
+    if search and label in SEARCH_THROUGH:
+        match = SEARCH_THROUGH[label]
+    elif search:
         match = (f"CALL db.index.fulltext.queryNodes('{FULLTEXT_INDEX}', $search) "
                  f"YIELD node AS n, score WHERE n:{label}")
     else:

@@ -199,8 +199,9 @@ SLOT_KPIS: dict[tuple[int, int], str] = {
     (25, 1): "staffTrainedCopp",
     (26, 2): "staffTrainedCollege",
     **{(31 + i, 1): f"programsConstructed.{t}" for i, t in enumerate(_TYPES_IN_TEMPLATE_ORDER)},
-    **{(37 + i, 1): f"programsImplemented.{t}" for i, t in enumerate(_TYPES_IN_TEMPLATE_ORDER)},
-    **{(37 + i, 2): f"peopleTrained.{t}" for i, t in enumerate(_TYPES_IN_TEMPLATE_ORDER)},
+    # «… по предлагаемым ЦОПП программам»: only cohorts the ЦОПП offers (graph/kpi.py)
+    **{(37 + i, 1): f"programsImplementedCopp.{t}" for i, t in enumerate(_TYPES_IN_TEMPLATE_ORDER)},
+    **{(37 + i, 2): f"peopleTrainedCopp.{t}" for i, t in enumerate(_TYPES_IN_TEMPLATE_ORDER)},
     (59, 1): "careerGuidanceEvents",
     (60, 1): "professionalTrialParticipants",
     (61, 1): "firstProfessionTrainees",

@@ -73,30 +73,41 @@ def _print_report(report: Any, limit: int = 50) -> None:
         print(f"  … и ещё {len(report.errors) - limit} ошибок (полный список: --json)")
     if report.errors and not report.written and not report.dry_run:
         print("  ничего не записано: исправьте ошибки или используйте --partial")
+    if not report.atomic and not report.dry_run:
+        print(f"  записано частями: {report.transactions} транзакций по ≤ {report.batch_rows} "
+              f"записей (--batch-rows) — загрузка не атомарна; если она прервалась, повторите "
+              f"её: записи сливаются по естественным ключам (MERGE), граф будет тем же, что "
+              f"после одной полной загрузки")
 
 
 def cmd_load(args: argparse.Namespace) -> int:
+    from hub.cli import ExitCode
     from hub.db import sync_driver
     from loaders.demo import write_demo
-    from loaders.load import load_directory, load_source
+    from loaders.load import TransactionMemoryError, load_directory, load_source
     from loaders.mapping import MappingError
     from loaders.sources import SourceError
 
     settings = get_settings()
     if args.registry not in SPECIAL and not args.source:
-        print("error: укажите источник (файл или URL базы данных)", file=sys.stderr)
-        return 2
+        print("ошибка: укажите источник (файл или URL базы данных)", file=sys.stderr)
+        return ExitCode.USAGE
+    if args.batch_rows is not None and args.batch_rows < 1:
+        print("ошибка: --batch-rows должно быть не меньше 1", file=sys.stderr)
+        return ExitCode.USAGE
     try:
         mapping = json.loads(Path(args.mapping).read_text(encoding="utf-8")) \
             if args.mapping else None
         principal = _principal(args.account)
     except Exception as exc:  # noqa: BLE001 - unreadable mapping file or unknown account
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        print(f"ошибка: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    # Default: one transaction per file, up to HUB_LOAD_MAX_ROWS records; --batch-rows N: one
+    # per N records (not atomic).
     options: dict[str, Any] = {"partial": args.partial, "dry_run": args.dry_run,
-                               "principal": principal, "database": settings.neo4j_database}
-    if args.batch_rows:
-        options["batch_rows"] = args.batch_rows
+                               "principal": principal, "database": settings.neo4j_database,
+                               "batch_rows": args.batch_rows,
+                               "max_rows": settings.load_max_rows}
     try:
         with sync_driver(settings) as driver, _progress(not args.json) as progress:
             _ensure_schema(driver, settings.neo4j_database)
@@ -111,16 +122,19 @@ def cmd_load(args: argparse.Namespace) -> int:
                 reports = [load_source(driver, args.registry, args.source, sheet=args.sheet,
                                        table=args.table, query=args.query, mapping=mapping,
                                        **options)]
-    except (SourceError, MappingError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except (SourceError, MappingError) as exc:  # TooLargeError too: refused, nothing written
+        print(f"ошибка: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    except TransactionMemoryError as exc:
+        print(f"hub load: {exc}", file=sys.stderr)
+        return ExitCode.NEO4J_FAILED
     if args.json:
         print(json.dumps([r.as_dict() for r in reports] if len(reports) != 1
                          else reports[0].as_dict(), ensure_ascii=False, indent=1, default=str))
     else:
         for report in reports:
             _print_report(report)
-    return 0 if all(r.ok for r in reports) else 1
+    return ExitCode.OK if all(r.ok for r in reports) else ExitCode.REJECTED
 
 
 def _ensure_schema(driver: Any, database: str) -> None:
@@ -168,7 +182,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--query", help="SQL query")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--as", dest="account", help="account the load is made on behalf of")
-    p.add_argument("--batch-rows", type=int, help="rows per write transaction")
+    p.add_argument("--batch-rows", type=int, metavar="N",
+                   help="write N records per transaction (not atomic: rerun after a failure); "
+                   "default: the whole file in one transaction, up to HUB_LOAD_MAX_ROWS records")
     p.set_defaults(func=cmd_load)
 
     p = sub.add_parser("generate", help="write a synthetic region or federation as load files")

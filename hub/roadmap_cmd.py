@@ -18,6 +18,7 @@ def _date(text: str) -> dt.date:
 
 def cmd_init(args: argparse.Namespace) -> int:
     from graph.roadmap import RoadmapError, init_roadmap
+    from hub.cli import ExitCode
     from hub.db import sync_driver
 
     settings = get_settings()
@@ -27,15 +28,16 @@ def cmd_init(args: argparse.Namespace) -> int:
                                   database=settings.neo4j_database)
         except RoadmapError as exc:
             print(f"ошибка: {exc}", file=sys.stderr)
-            return 1
+            return ExitCode.REJECTED
     print(f"Дорожная карта региона {args.region}: {counts['roadmap_activities']} мероприятий, "
           f"{counts['control_points']} контрольных точек (до {args.horizon}), "
           f"{counts['indicator_slots']} показателей.")
-    return 0
+    return ExitCode.OK
 
 
 def cmd_overdue(args: argparse.Namespace) -> int:
     from graph.kpi import fetch_dashboard, parse_period
+    from hub.cli import ExitCode
     from hub.db import sync_driver
 
     settings = get_settings()
@@ -48,7 +50,7 @@ def cmd_overdue(args: argparse.Namespace) -> int:
         points = ", ".join(d.isoformat() for d in a.overdue_points)
         print(f"{a.number:>3}. {a.title[:90]}  — просрочено: {points}")
     print(f"Просрочено на {args.as_of}: {len(late)} из {len(board.roadmap)} мероприятий.")
-    return 0
+    return ExitCode.OK
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -1,7 +1,10 @@
 """Situational-centre activity of the demo region, generated deterministically from its
-registries: cohorts, learners, enrollments, career-guidance events, staff training, demand
-signals, ICT and reference resources over two years, and the region's roadmap with realistic
-statuses, targets and done control points.
+registries and the day it is loaded (`today`): cohorts, learners, enrollments, career-guidance
+events, staff training, demand signals, ICT and reference resources from 1 January of last year
+to four months ahead, and the region's roadmap with realistic statuses, targets and done control
+points. Everything is dated relative to `today`, so a new user sees cohorts open for enrolment,
+a current year with approved programs and completions, and a partner network in force; the same
+`today` (and seed) gives the same rows (tests pin it; `HUB_DEMO_TODAY` pins `hub load demo`).
 
     rows = generate_region(...)                  # loaders.generate
     rows.update(demo_activities(rows))           # registry name → rows, in the exchange format
@@ -18,8 +21,19 @@ from typing import Any
 
 from graph.roadmap import load_template, roadmap_rows
 
-START = dt.date(2025, 1, 1)
-END = dt.date(2026, 10, 31)  # fixed, so the demo does not depend on the clock
+AHEAD_MONTHS = 4  # cohorts planned this far ahead are open for enrolment
+
+
+def _month_end(day: dt.date, months: int = 0) -> dt.date:
+    total = day.year * 12 + day.month - 1 + months
+    y, m = divmod(total, 12)
+    nxt = dt.date(y + (m + 1) // 12, (m + 1) % 12 + 1, 1)
+    return nxt - dt.timedelta(days=1)
+
+
+def span(today: dt.date) -> tuple[dt.date, dt.date]:
+    """The demo's activity: from 1 January of last year to the end of the month four ahead."""
+    return dt.date(today.year - 1, 1, 1), _month_end(today, AHEAD_MONTHS)
 
 CATEGORY_BY_TYPE = {
     "SPO_MODULES": {"COLLEGE_STUDENT": 0.9, "POO_STAFF": 0.1},
@@ -54,10 +68,14 @@ def _day(rng: random.Random, start: dt.date, end: dt.date) -> dt.date:
 
 
 def demo_activities(region: dict[str, list[dict[str, Any]]], *, seed: int = 52,
-                    start: dt.date = START, end: dt.date = END,
-                    roadmap: bool = True) -> dict[str, list[dict[str, Any]]]:
-    """Activity rows for a generated region (its organizations, sites, staff, programs)."""
-    rng = random.Random(f"activities:{seed}")
+                    today: dt.date | None = None, roadmap: bool = True
+                    ) -> dict[str, list[dict[str, Any]]]:
+    """Activity rows for a generated region (its organizations, sites, staff, programs), dated
+    relative to `today` (default: the clock). Also returns the region's `programs` and
+    `agreements` re-dated the same way (approvals up to today, agreements mostly in force)."""
+    today = today or dt.date.today()
+    start, end = span(today)
+    rng = random.Random(f"activities:{seed}:{today.isoformat()}")
     code = region["regions"][0]["code"]
     orgs = {o["inn"]: o for o in region["organizations"]}
     copp = next(o for o in region["organizations"] if o["kind"] == "COPP")
@@ -66,9 +84,27 @@ def demo_activities(region: dict[str, list[dict[str, Any]]], *, seed: int = 52,
     for s in region["sites"]:
         sites_of[s["organization"]].append(s)
     munis = [m["oktmo"] for m in region["municipalities"]]
-    live = [p for p in region["programs"] if p["status"] in ("APPROVED", "RUNNING", "ARCHIVED")]
-    comps = sorted({c for p in region["programs"] for c in p["competencies"]})
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    # programs approved over the last four years up to today (a sixth of them this year)
+    year_start = dt.date(today.year, 1, 1)
+    for p in region["programs"]:
+        p = dict(p)
+        if p.get("approved_on") is not None:
+            p["approved_on"] = _day(rng, year_start, today) if rng.random() < 1 / 6 else \
+                _day(rng, dt.date(today.year - 4, 1, 1), year_start - dt.timedelta(days=1))
+        out["programs"].append(p)
+    # agreements signed over the last three years, most of them still in force
+    for a in region["agreements"]:
+        a = dict(a)
+        signed = _day(rng, dt.date(today.year - 3, 1, 1), today - dt.timedelta(days=30))
+        a["signed_on"] = signed
+        a["valid_from"] = signed + dt.timedelta(days=rng.randint(0, 30))
+        a["valid_to"] = max(a["valid_from"] + dt.timedelta(days=rng.choice((365, 730, 1095))),
+                            today + dt.timedelta(days=rng.randint(-120, 720)))
+        a["number"] = f"{a['number'].split('-')[0]}-{signed.year}-{a['number'].split('-')[-1]}"
+        out["agreements"].append(a)
+    live = [p for p in out["programs"] if p["status"] in ("APPROVED", "RUNNING", "ARCHIVED")]
+    comps = sorted({c for p in out["programs"] for c in p["competencies"]})
 
     # learners are created as enrollments need them; some take a second program
     by_category: dict[str, list[str]] = defaultdict(list)
@@ -103,8 +139,10 @@ def demo_activities(region: dict[str, list[dict[str, Any]]], *, seed: int = 52,
                     continue
                 taken.add(who)
                 row: dict[str, Any] = {"program": p["code"], "cohort": f"Г{n}", "learner": who,
-                                       "enrolled_on": begins}
-                if ends <= end:
+                                       "enrolled_on": min(begins, today)}
+                if begins > today and rng.random() < 0.5:
+                    continue  # an open cohort: half of its seats are still free
+                if ends <= today:
                     roll = rng.random()
                     if roll < 0.87:
                         row.update(status="COMPLETED", completed_on=ends,
@@ -118,7 +156,7 @@ def demo_activities(region: dict[str, list[dict[str, Any]]], *, seed: int = 52,
     schoolers = by_category["SCHOOL_STUDENT"]
     month = dt.date(start.year, start.month, 1)
     seq = 0
-    while month <= end:
+    while month <= today:  # what happened so far
         for muni in munis:
             for _ in range(rng.randint(0, 2)):
                 kind = _weighted(rng, {"EVENT": 0.6, "PROFESSIONAL_TRIAL": 0.3,
@@ -128,7 +166,7 @@ def demo_activities(region: dict[str, list[dict[str, Any]]], *, seed: int = 52,
                 site = rng.choice(sites_of[org["inn"]]) if sites_of.get(org["inn"]) else None
                 size = {"EVENT": (20, 150), "PROFESSIONAL_TRIAL": (6, 25),
                         "FIRST_PROFESSION": (8, 20)}[kind]
-                day = _day(rng, month, min(end, month + dt.timedelta(days=27)))
+                day = _day(rng, month, min(today, month + dt.timedelta(days=27)))
                 comp = rng.choice(comps) if comps and kind != "EVENT" else None
                 out["career_guidance_events"].append({
                     "organization": org["inn"], "code": f"ПО-{seq:05d}", "kind": kind,
@@ -143,8 +181,9 @@ def demo_activities(region: dict[str, list[dict[str, Any]]], *, seed: int = 52,
 
     # staff training: about a third of teaching staff each year
     teaching = [s for s in region["staff"] if s["role"] in ("TEACHER", "MASTER", "METHODIST")]
-    for year in range(start.year, end.year + 1):
-        last = min(end, dt.date(year, 12, 31))
+    employers = [o["inn"] for o in region["organizations"] if o["kind"] == "EMPLOYER"]
+    for year in range(start.year, today.year + 1):
+        last = min(today, dt.date(year, 12, 31))
         for s in rng.sample(teaching, len(teaching) // 3):
             quals = [q["competency"] for q in s.get("qualifications") or []]
             comp = rng.choice(quals or comps)
@@ -152,12 +191,20 @@ def demo_activities(region: dict[str, list[dict[str, Any]]], *, seed: int = 52,
                 "organization": s["organization"], "personnel_number": s["personnel_number"],
                 "competency": comp, "completed_on": _day(rng, dt.date(year, 1, 15), last),
                 "document": f"Удостоверение о повышении квалификации № {year}-{len(out['staff_trainings']) + 1:05d}",
-                "hours": rng.choice((36, 72, 144)), "provider": copp["inn"]})
+                "hours": rng.choice((36, 72, 144)),
+                # mostly the ЦОПП; some at employers, some with the provider not recorded
+                "provider": _weighted(rng, {copp["inn"]: 0.8, "EMPLOYER": 0.12, "": 0.08})})
+            provider = out["staff_trainings"][-1]["provider"]
+            if provider == "EMPLOYER":
+                out["staff_trainings"][-1]["provider"] = rng.choice(employers) if employers \
+                    else copp["inn"]
+            elif provider == "":
+                out["staff_trainings"][-1]["provider"] = None
 
     # demand: quarterly vacancies and yearly employer surveys for the taught competencies
     hot = rng.sample(comps, min(len(comps), 25))
     q = dt.date(start.year, 1, 1)
-    while q <= end:
+    while q <= today:
         q_end = (q.replace(day=28) + dt.timedelta(days=65)).replace(day=1) - dt.timedelta(days=1)
         for comp in hot:
             for muni in rng.sample(munis, min(len(munis), 3)):
@@ -166,7 +213,7 @@ def demo_activities(region: dict[str, list[dict[str, Any]]], *, seed: int = 52,
                     "starts_on": q, "ends_on": q_end, "vacancies": rng.randint(0, 40),
                     "employer_requests": rng.randint(0, 8)})
         q = q_end + dt.timedelta(days=1)
-    for year in range(start.year, end.year + 1):
+    for year in range(start.year, today.year + 1):
         for comp in hot[:10]:
             out["demand_signals"].append({
                 "competency": comp, "municipality": rng.choice(munis), "source": "opros",
@@ -189,7 +236,7 @@ def demo_activities(region: dict[str, list[dict[str, Any]]], *, seed: int = 52,
             "kind": "INFRASTRUCTURE_LIST", "competencies": [comp]})
 
     if roadmap:
-        out.update(demo_roadmap(code, rng, end))
+        out.update(demo_roadmap(code, rng, today))
     return dict(out)
 
 

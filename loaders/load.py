@@ -1,8 +1,12 @@
 """A source table → one registry of the graph, through graph.ingest only.
 
-All-or-nothing (default): every record is validated and reference-checked before the first
-write; if anything is wrong nothing is written. Large files are then written in batches of
-managed transactions (MERGE, so a killed load run again converges to the same graph).
+All-or-nothing (default): one file is ONE write transaction — validation, the rights and
+reference checks, the upsert of every record (in 5,000-row statements) and the audit. If
+anything is wrong, or Neo4j goes away half way, nothing of the file is written. A file of more
+than `max_rows` records (HUB_LOAD_MAX_ROWS) is refused: one transaction that large would not fit
+the server's transaction memory. With `batch_rows` the records are checked in full first, then
+written in one transaction per `batch_rows` records — not atomic, but MERGE on the natural keys
+makes a rerun after a failure converge to the graph of one clean run.
 `partial`: valid records are written, the rest reported. `dry_run`: nothing is written.
 """
 
@@ -15,6 +19,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from neo4j.exceptions import Neo4jError
 
 from graph.access import SYSTEM, Principal
 from graph.ingest import IngestReport, Prepared, ingest, prepare
@@ -31,8 +37,25 @@ from loaders.mapping import (
 )
 from loaders.sources import SUFFIXES, SourceError, Table, read_source
 
-BATCH_ROWS = 5000
+BATCH_ROWS = 5000  # rows per write transaction when a load is split (`--batch-rows`)
+# Most records one load writes in one transaction (default of HUB_LOAD_MAX_ROWS, hub/settings.py).
+# Measured (loaders/README.md): ≈ 11 KB of Neo4j transaction memory per equipment record at its
+# peak; the server's transaction pool is 70 % of its heap, so with the local runtime's 1 GB
+# 50,000 records fit (572 MB of 717) and 75,000 do not.
+MAX_ROWS = 50_000
 Progress = Callable[[str, int, int], None]  # registry, records done, records total
+
+
+class TooLargeError(SourceError):
+    """A file too large for one transaction, loaded without `batch_rows`: refused unread."""
+
+
+class TransactionMemoryError(RuntimeError):
+    """Neo4j ran out of transaction memory for a load's transaction (nothing written).
+
+    Raised from inside the transaction function when a statement runs out, so that the driver
+    does not retry it (it would only fail again, after as long); a commit that runs out is
+    retried by the driver before this is raised."""
 
 
 @dataclass
@@ -49,6 +72,9 @@ class LoadReport:
     written: bool = False
     dry_run: bool = False
     partial: bool = False
+    atomic: bool = True  # False: written in several transactions (`batch_rows`)
+    batch_rows: int | None = None
+    transactions: int = 0  # write transactions committed
     account: str | None = None
     encoding: str | None = None
     delimiter: str | None = None
@@ -66,6 +92,8 @@ class LoadReport:
             "records": self.records, "valid": self.valid, "created": self.created,
             "updated": self.updated, "unchanged": self.unchanged, "rejected": self.rejected,
             "written": self.written, "dry_run": self.dry_run, "partial": self.partial,
+            "atomic": self.atomic, "batch_rows": self.batch_rows,
+            "transactions": self.transactions,
             "account": self.account, "encoding": self.encoding, "delimiter": self.delimiter,
             "columns": self.columns, "ignored_columns": self.ignored_columns,
             "errors": [e.as_dict() for e in self.errors],
@@ -93,11 +121,16 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+def _count(n: int) -> str:
+    return f"{n:,}".replace(",", "\u00a0")  # 200 000
+
+
 def _add(report: LoadReport, part: IngestReport) -> None:
     report.created += part.created
     report.updated += part.updated
     report.unchanged += part.unchanged
     report.written = report.written or part.written
+    report.transactions += part.written
 
 
 @contextlib.contextmanager
@@ -116,13 +149,19 @@ def _gc_paused() -> Iterator[None]:
 @_gc_paused()
 def load_table(driver: Any, registry: Registry | str, table: Table, *,
                mapping: Mapping[str, str | None] | None = None, partial: bool = False,
-               dry_run: bool = False, batch_rows: int = BATCH_ROWS,
-               principal: Principal = SYSTEM, database: str | None = None,
-               progress: Progress | None = None) -> LoadReport:
+               dry_run: bool = False, batch_rows: int | None = None,
+               max_rows: int | None = MAX_ROWS, principal: Principal = SYSTEM,
+               database: str | None = None, progress: Progress | None = None) -> LoadReport:
+    """Load one table. Without `batch_rows`: one write transaction for the whole file (refused
+    with TooLargeError above `max_rows` records; None: no limit). With `batch_rows`: checked in
+    one read transaction, then written in transactions of `batch_rows` records."""
+    if batch_rows is not None and batch_rows < 1:
+        raise SourceError(f"--batch-rows должно быть не меньше 1, получено {batch_rows}")
     registry = REGISTRIES[registry] if isinstance(registry, str) else registry
     report = LoadReport(registry.name, table.source, read=len(table.rows) + len(table.problems),
                         dry_run=dry_run, partial=partial, account=principal.name,
-                        encoding=table.encoding, delimiter=table.delimiter)
+                        encoding=table.encoding, delimiter=table.delimiter,
+                        batch_rows=batch_rows)
     cmap = map_columns(registry, table.columns, mapping)
     report.columns, report.ignored_columns = dict(cmap.columns), list(cmap.ignored)
     unreadable = [RowProblem(row, "", "*", None, msg) for row, msg in table.problems]
@@ -137,6 +176,13 @@ def load_table(driver: Any, registry: Registry | str, table: Table, *,
         return report
 
     records, problems = build_records(cmap, table.rows)
+    if batch_rows is None and max_rows is not None and len(records) > max_rows:
+        raise TooLargeError(
+            f"{Path(table.source).name}: {_count(len(records))} записей — больше предела одной "
+            f"транзакции ({_count(max_rows)}, HUB_LOAD_MAX_ROWS), ничего не записано. "
+            f"Разбейте файл, увеличьте HUB_LOAD_MAX_ROWS (и HUB_NEO4J_HEAP) или загрузите "
+            f"частями: --batch-rows {BATCH_ROWS} (не атомарно: после сбоя повторите ту же "
+            f"загрузку)")
     problem_rows = {p.row for p in problems}
     bad_records = {i for i, r in enumerate(records) if problem_rows.intersection(r.rows)}
     prepared = prepare(registry, [r.data for r in records], first_row=0)
@@ -147,15 +193,32 @@ def load_table(driver: Any, registry: Registry | str, table: Table, *,
     source = f"load:{Path(table.source).name}"
 
     def run(p: Prepared, *, dry: bool) -> IngestReport:
+        @contextlib.contextmanager
+        def memory_checked() -> Iterator[None]:
+            try:
+                yield
+            except Neo4jError as exc:
+                if "MemoryPoolOutOfMemoryError" in (exc.code or ""):
+                    raise TransactionMemoryError(
+                        f"{Path(table.source).name}: Neo4j не хватило памяти транзакции на "
+                        f"{_count(len(p.valid))} записей ({exc.code}), ничего не записано. "
+                        f"Загрузите частями (--batch-rows {BATCH_ROWS}), уменьшите "
+                        f"HUB_LOAD_MAX_ROWS или увеличьте HUB_NEO4J_HEAP") from exc
+                raise
+
         def work(tx: Any) -> IngestReport:
-            return ingest(tx, p, partial=partial, dry_run=dry, principal=principal,
-                          source=source)
-        with driver.session(**session_args) as session:
+            with memory_checked():  # in a statement: not retried (it would fail again)
+                return ingest(tx, p, partial=partial, dry_run=dry, principal=principal,
+                              source=source)
+        with driver.session(**session_args) as session, memory_checked():  # or at commit
             if dry:
                 return session.execute_read(work)
             return session.execute_write(work)
 
-    single = len(valid) <= batch_rows
+    # Default: the whole file in this one transaction (checks, upsert, audit). Split only on
+    # request, and only if it does not fit one batch.
+    single = batch_rows is None or len(valid) <= batch_rows
+    report.atomic = single
     checked = run(prepared, dry=dry_run or not single)
     if single:
         _add(report, checked)
@@ -170,9 +233,11 @@ def load_table(driver: Any, registry: Registry | str, table: Table, *,
     if single or dry_run or (report.errors and not partial):
         return report
 
-    # Checked in full: now write in batches, one managed transaction each. One at a time:
-    # two at once deadlock on the sites, types and STOCKS they share (measured), and making the
-    # next batch's rows in a thread meanwhile gained nothing.
+    # `batch_rows`: checked in full, now written in batches, one managed transaction each —
+    # a failure half way leaves the batches before it (a rerun converges: MERGE on natural
+    # keys). One at a time: two at once deadlock on the sites, types and STOCKS they share
+    # (measured), and making the next batch's rows in a thread meanwhile gained nothing.
+    assert batch_rows is not None
     good = [(i, node) for i, node in valid if i not in rejected_idx]
     done = 0
     for start in range(0, len(good), batch_rows):

@@ -13,6 +13,8 @@ from loaders.demo_activities import demo_activities
 from loaders.generate import SCALES, build_catalogue, generate_region, region_list
 from tests.factories import write
 
+TODAY = dt.date(2026, 6, 15)  # pinned: the demo is dated relative to the day it is loaded
+
 
 @pytest.fixture(scope="module")
 def demo_rows():
@@ -22,7 +24,7 @@ def demo_rows():
     rows = {name: list(getattr(cat, name)) for name in ("equipment_types", "competencies",
                                                           "infrastructure_lists")}
     rows.update(region)
-    activity = demo_activities(region, seed=DEMO_SEED)
+    activity = demo_activities(region, seed=DEMO_SEED, today=TODAY)
     return rows, activity
 
 
@@ -37,7 +39,30 @@ def test_rows_are_valid_and_deterministic(demo_rows):
     assert len(activity["roadmap_activities"]) == 66
     region = {k: v for k, v in rows.items()
               if k not in ("equipment_types", "competencies", "infrastructure_lists")}
-    assert demo_activities(region, seed=DEMO_SEED)["enrollments"] == activity["enrollments"]
+    again = demo_activities(region, seed=DEMO_SEED, today=TODAY)
+    assert again["enrollments"] == activity["enrollments"]
+
+
+def test_demo_is_dated_relative_to_the_day_it_is_loaded(demo_rows):
+    """Open cohorts to enrol in, approvals this year, a network in force today."""
+    _, activity = demo_rows
+    open_cohorts = [c for c in activity["cohorts"] if c["starts_on"] > TODAY]
+    assert len(open_cohorts) >= 10
+    assert all(c["starts_on"] <= TODAY + dt.timedelta(days=130) for c in activity["cohorts"])
+    assert sum(1 for p in activity["programs"] if p.get("approved_on")
+               and p["approved_on"].year == TODAY.year) >= 10
+    assert all(p["approved_on"] <= TODAY for p in activity["programs"] if p.get("approved_on"))
+    in_force = [a for a in activity["agreements"] if a["valid_from"] <= TODAY <= a["valid_to"]]
+    assert len(in_force) >= 30
+    assert all(e["held_on"] <= TODAY for e in activity["career_guidance_events"])
+    assert all(e.get("completed_on") is None or e["completed_on"] <= TODAY
+               for e in activity["enrollments"])
+    providers = {t["provider"] for t in activity["staff_trainings"]}
+    assert None in providers and len(providers) > 3  # the ЦОПП, employers, unknown
+    later = demo_activities({k: v for k, v in demo_rows[0].items()}, seed=DEMO_SEED,
+                            today=TODAY + dt.timedelta(days=365))
+    assert min(c["starts_on"] for c in later["cohorts"]) > min(
+        c["starts_on"] for c in activity["cohorts"])
 
 
 def test_demo_dashboard_is_populated(db, demo_rows):
@@ -52,7 +77,8 @@ def test_demo_dashboard_is_populated(db, demo_rows):
     k = {key: kpi.value for key, kpi in board.kpis.items()}
     for key in ("peopleTrained", "learnersEnrolled", "careerGuidanceEvents",
                 "professionalTrialParticipants", "firstProfessionTrainees", "staffTrained",
-                "programsImplemented", "partnerNetwork", "coppStaff"):
+                "programsImplemented", "partnerNetwork", "coppStaff", "peopleTrainedCopp",
+                "programsImplementedCopp", "staffTrainedElsewhere", "partnerNetworkAtEnd"):
         assert k[key] > 0, key
     assert sum(p.value for p in board.kpis["peopleTrained"].series) > 0
     assert any(c.shortage for c in board.matrix) and any(not c.shortage for c in board.matrix)

@@ -96,8 +96,10 @@ def test_sites_pages_and_errors(cap_api):
     assert seen == [e["node"]["siteUid"] for e in whole["edges"]] and len(seen) == 6
     body = cap_api.execute('{ sitesForCompetency(competency: "NOPE", cohortSize: 5) '
                            '{ totalCount } }')
-    assert body["errors"][0]["extensions"]["code"] == "BAD_ARGUMENT"
-    assert "инфраструктурного листа" in body["errors"][0]["message"]
+    # an unknown code is NOT_FOUND naming the argument, not an empty or refused answer
+    assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert body["errors"][0]["extensions"]["argument"] == "competency"
+    assert "«NOPE»" in body["errors"][0]["message"] and "competency" in body["errors"][0]["message"]
 
 
 PLAN_FIELDS = """
@@ -130,7 +132,8 @@ def test_plan_network_program(plan_api):
     assert [m["number"] for m in a["participant"]["modules"]] == [2, 3, 4]
     body = plan_api.execute(
         '{ planNetworkProgram(program: "NOPE", cohortSize: 5, homeOrganization: "1") { uid } }')
-    assert body["errors"][0]["extensions"]["code"] == "BAD_ARGUMENT"
+    assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert body["errors"][0]["extensions"]["argument"] == "program"
 
 
 def test_save_list_status_and_document(plan_api):

@@ -51,8 +51,17 @@ def test_kpis_of_a_known_region(region):
     board = fetch_dashboard(region, "52", Y2025, parts=("kpis",))
     assert set(board.kpis) == set(KPI_KEYS)
     expected = {
+        # enrollments dated by the cohort's start (no enrolled_on): 2025 — L1, L2, L3 (P-EMP1),
+        # L1, L4 (P-SPO), L6 (P-PRE); 2024 — L5, L6 (P-EMP2)
+        "enrollments": (6, 2),
         "learnersEnrolled": (5, 2),
+        "completions": (3, 2),  # L1 twice (06-30, 12-20), L2
         "peopleTrained": (2, 2),
+        # every cohort here is offered by the ЦОПП: run by it, or P-SPO developed by it
+        "completionsCopp": (3, 2),
+        "peopleTrainedCopp.EMPLOYER_ORDERED": (2, 2),
+        "programsImplementedCopp.SPO_MODULES": (1, 0),
+        "cohortsCompleted": (2, 1),
         "peopleTrained.EMPLOYER_ORDERED": (2, 2),
         "peopleTrained.SPO_MODULES": (1, 0),
         "peopleTrained.PRE_RETIREMENT": (0, 0),
@@ -70,12 +79,21 @@ def test_kpis_of_a_known_region(region):
         "professionalTrials": (1, 0),
         "professionalTrialParticipants": (12, 0),
         "firstProfessionTrainees": (8, 0),
-        "staffTrained": (2, 1),
-        "staffTrainedCopp": (1, 1),
+        "careerGuidanceAttendance": (55 + 12 + 8, 50),
+        # only the college master's training names a provider (the ЦОПП); the ЦОПП staff's
+        # trainings have none, so they are the breakdown «elsewhere»
+        "staffTrainings": (1, 0),
+        "staffTrained": (1, 0),
+        "staffTrainedCopp": (0, 0),
         "staffTrainedCollege": (1, 0),
+        "staffTrainingsElsewhere": (2, 1),
+        "staffTrainedElsewhere": (1, 1),
         "coppStaff": (2, 2),
         "partnerNetwork": (2, 1),
-        "peopleCovered": (5 + 55 + 12 + 8 + 2, 2 + 50 + 1),
+        "partnerNetworkAtEnd": (2, 1),
+        # distinct persons: learners L1, L2, L3, L4, L6 and the college master (2024: L5, L6);
+        # anonymous attendance is careerGuidanceAttendance, not people
+        "peopleCovered": (6, 2),
     }
     assert {k: _values(board, k) for k in expected} == expected
 
@@ -86,16 +104,17 @@ def test_quarterly_series(region):
     def series(key):
         return {p.period: p.value for p in board.kpis[key].series}
 
-    assert series("learnersEnrolled") == {
+    assert series("learnersEnrolled") == {  # by the date of enrolment, not cohort overlap
         "2024-Q1": 0, "2024-Q2": 0, "2024-Q3": 0, "2024-Q4": 2,
-        "2025-Q1": 3, "2025-Q2": 3, "2025-Q3": 2, "2025-Q4": 3}
+        "2025-Q1": 3, "2025-Q2": 0, "2025-Q3": 2, "2025-Q4": 1}
     assert series("peopleTrained")["2025-Q2"] == 2 and series("peopleTrained")["2025-Q4"] == 1
     assert series("programsConstructed") == {
         "2024-Q1": 0, "2024-Q2": 0, "2024-Q3": 0, "2024-Q4": 1,
         "2025-Q1": 1, "2025-Q2": 1, "2025-Q3": 1, "2025-Q4": 0}
     assert series("partnerNetwork")["2024-Q4"] == 1 and series("partnerNetwork")["2025-Q1"] == 2
     assert series("careerGuidanceParticipants")["2024-Q2"] == 50
-    assert series("staffTrainedCopp")["2025-Q1"] == 1 and series("staffTrainedCopp")["2025-Q4"] == 1
+    assert series("staffTrainedCollege")["2025-Q2"] == 1
+    assert series("staffTrainedElsewhere")["2025-Q1"] == 1 and series("staffTrainedElsewhere")["2025-Q4"] == 1
 
 
 def test_other_region_and_retired_rows_do_not_count(region):
@@ -122,12 +141,15 @@ def test_supply_demand_matrix(region):
     nn = cells[("MF-01", "22701000")]
     assert (nn.sites, nn.workplaces, nn.graduates, nn.vacancies, nn.employer_requests) == (
         1, 10, 2, 15, 3)  # 20 working inverters / 2 per workplace; broken ones ignored
-    assert (nn.demand, nn.supply, nn.shortage, nn.gap) == (18, 12, True, 6)
+    # supply is people (graduates), like demand; workplaces are capacity, not added
+    assert (nn.demand, nn.supply, nn.shortage, nn.gap) == (18, 2, True, 16)
     assert nn.sources == ("trudvsem",)
     dz1 = cells[("MF-01", "22721000")]  # one inverter is short of 2 per workplace
     assert (dz1.workplaces, dz1.graduates, dz1.shortage) == (0, 1, False)
     dz2 = cells[("MF-02", "22721000")]
-    assert (dz2.sites, dz2.workplaces, dz2.vacancies, dz2.shortage) == (1, 5, 2, False)
+    # 5 workplaces but nobody trained in MF-02 in 2025: 2 wanted, 0 supplied
+    assert (dz2.sites, dz2.workplaces, dz2.vacancies, dz2.supply, dz2.shortage) == (
+        1, 5, 2, 0, True)
     nn2 = cells[("MF-02", "22701000")]
     assert (nn2.employer_requests, nn2.survey_answers, nn2.supply, nn2.shortage) == (4, 9, 0, True)
     assert [c.competency_name for c in board.matrix][:1] == ["Сварочные технологии"]
@@ -135,6 +157,14 @@ def test_supply_demand_matrix(region):
     old = fetch_dashboard(region, "52", parse_period("2024"), parts=("matrix",))
     old_cells = {(c.competency, c.municipality): c for c in old.matrix}
     assert old_cells[("MF-01", "22701000")].vacancies == 40
+    # a quarter gets the share of each signal's own period that lies in it (half up):
+    # 15 × 91/365 = 3.74 → 4, 3 × 91/365 = 0.75 → 1; 2 × 91/181 = 1.01 → 1
+    q2 = fetch_dashboard(region, "52", parse_period("2025-Q2"), parts=("matrix",))
+    q2_cells = {(c.competency, c.municipality): c for c in q2.matrix}
+    assert (q2_cells[("MF-01", "22701000")].vacancies,
+            q2_cells[("MF-01", "22701000")].employer_requests) == (4, 1)
+    assert q2_cells[("MF-02", "22721000")].vacancies == 1
+    assert q2_cells[("MF-01", "22701000")].graduates == 2  # both completed on 06-30
 
 
 def test_portfolio(region):
@@ -155,7 +185,11 @@ def test_dashboard_is_one_statement(region):
     query = dashboard_cypher(("kpis", "matrix", "roadmap"))
     records, _, _ = region.execute_query(query, dashboard_params("52", Y2025))
     assert len(records) == 1
-    assert set(records[0].keys()) == {"kpiRows", "matrixRows", "roadmapRows"}
+    # … and whether the region exists (an unknown code is NOT_FOUND, never zeros)
+    assert set(records[0].keys()) == {"kpiRows", "matrixRows", "roadmapRows", "regionKnown"}
+    assert records[0]["regionKnown"] is True
+    unknown, _, _ = region.execute_query(query, dashboard_params("99", Y2025))
+    assert unknown[0]["regionKnown"] is False
     # the roadmap needs the KPIs for its slot actuals
     assert "kpiRows" in dashboard_cypher(("roadmap",))
     assert "matrixRows" not in dashboard_cypher(("roadmap",))

@@ -14,7 +14,7 @@ DASHBOARD = """
 query($period: String!, $asOf: Date) {
   situationalCentre(region: "52", period: $period, asOf: $asOf) {
     region period previousPeriod periodStart periodEnd asOf
-    kpis { key label value previous change series { period value } }
+    kpis { key kind label value previous change series { period value } }
     matrix { competencyCode municipalityCode workplaces graduates demand supply gap shortage }
     roadmap { number title status statusLabel overdue overduePoints nextDue recurrence
               controlPoints { dueOn doneOn overdue }
@@ -38,14 +38,16 @@ def test_whole_dashboard_in_one_round_trip(api):
     assert (board["period"], board["previousPeriod"], board["periodStart"]) == (
         "2025", "2024", "2025-01-01")
     kpis = {k["key"]: k for k in board["kpis"]}
-    assert kpis["peopleTrained"]["value"] == 2 and kpis["peopleCovered"]["value"] == 82
+    assert kpis["peopleTrained"]["value"] == 2 and kpis["peopleCovered"]["value"] == 6
+    assert kpis["careerGuidanceAttendance"]["value"] == 75
+    assert (kpis["peopleCovered"]["kind"], kpis["completions"]["kind"]) == ("distinct", "flow")
     assert kpis["programsConstructed.EMPLOYER_ORDERED"]["label"] == (
         "Сконструировано (утверждено) программ: Программы под заказ работодателей")
     assert kpis["careerGuidanceParticipants"]["change"] == 5
     assert len(kpis["learnersEnrolled"]["series"]) == 8
     shortage = [(c["competencyCode"], c["municipalityCode"]) for c in board["matrix"]
                 if c["shortage"]]
-    assert shortage == [("MF-01", "22701000"), ("MF-02", "22701000")]
+    assert shortage == [("MF-01", "22701000"), ("MF-02", "22701000"), ("MF-02", "22721000")]
     acts = {a["number"]: a for a in board["roadmap"]}
     assert len(acts) == 66
     assert acts[33]["slots"][0]["kpi"] == "programsConstructed.EMPLOYER_ORDERED"
@@ -53,6 +55,10 @@ def test_whole_dashboard_in_one_round_trip(api):
     assert acts[33]["overdue"] and acts[33]["overduePoints"][-1] == "2025-06-30"
     assert acts[33]["nextDue"] == "2025-09-30"
     assert acts[33]["recurrence"] == "QUARTERLY"
+    # «… по предлагаемым ЦОПП программам»: bound to the ЦОПП-offered figures
+    assert [s["kpi"] for s in acts[39]["slots"]] == [
+        "programsImplementedCopp.EMPLOYER_ORDERED", "peopleTrainedCopp.EMPLOYER_ORDERED"]
+    assert [s["actual"] for s in acts[39]["slots"]] == [1, 2]
 
 
 def test_only_selected_parts_are_computed(api):
@@ -64,14 +70,50 @@ def test_only_selected_parts_are_computed(api):
     kpis = data["situationalCentre"]["kpis"]
     assert kpis == [{"key": "peopleTrained", "value": 2, "previous": 0,
                      "series": [{"period": q} for q in ("2025-Q1", "2025-Q2")]}]
+    # nothing computed, but the region is still checked: one statement
     _, statements = api.counted('{ situationalCentre(region: "52", period: "2025") { period } }')
-    assert statements == 0
+    assert statements == 1
+
+
+@pytest.mark.parametrize("code", ["99", "Нижегородская", "052"])
+def test_unknown_region_is_not_found_in_the_same_statement(api, code):
+    query = ('query($r: String!) { situationalCentre(region: $r, period: "2025") '
+             '{ kpis { key value } } }')
+    with count_queries() as seen:
+        body = api.execute(query, {"r": code})
+    assert len(seen) == 1
+    assert body.get("data") is None or body["data"]["situationalCentre"] is None
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == "NOT_FOUND"
+    assert (error["extensions"]["argument"], error["extensions"]["value"]) == ("region", code)
+    assert f"«{code}»" in error["message"] and "region" in error["message"]
+
+
+def test_unknown_codes_of_sites_for_competency_are_not_found(api):
+    q = ('query($c: String!, $r: String, $m: String) { sitesForCompetency(competency: $c, '
+         'cohortSize: 5, region: $r, municipality: $m) { totalCount } }')
+    for args, argument in ((("MF-01", "99", None), "region"),
+                           (("MF-01", None, "00000000"), "municipality"),
+                           (("XX-99", "52", None), "competency")):
+        body = api.execute(q, dict(zip(("c", "r", "m"), args)))
+        ext = body["errors"][0]["extensions"]
+        assert (ext["code"], ext["argument"]) == ("NOT_FOUND", argument), body
+    # a known region with nothing to offer stays an empty answer
+    body = api.execute(q, {"c": "MF-01", "r": "52", "m": None})
+    assert "errors" not in body and body["data"]["sitesForCompetency"]["totalCount"] >= 1
 
 
 def test_bad_period_is_a_clear_error(api):
     body = api.execute('{ situationalCentre(region: "52", period: "вчера") { period } }')
     assert body["errors"][0]["extensions"]["code"] == "BAD_ARGUMENT"
     assert "недопустимый период" in body["errors"][0]["message"]
+    for bad, words in (("2026-13", "месяц должен быть от 01 до 12"),
+                       ("2025-02-30..2025-03-01", "нет 30-го числа"),
+                       ("2025-03-01..2025-02-01", "конец периода раньше начала")):
+        body = api.execute('query($p: String!) { situationalCentre(region: "52", period: $p) '
+                           '{ period } }', {"p": bad})
+        message = body["errors"][0]["message"]
+        assert words in message and "must" not in message, message
 
 
 def test_portfolio_in_one_round_trip(api):

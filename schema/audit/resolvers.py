@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from graph.audit_reads import changes_query
 from schema.audit.types import Change, ChangeFilter, ChangeOp, FieldChange
+from schema.core.access import requires
 from schema.core.connection import Connection, page_of
 from schema.core.errors import api_error
 from schema.core.node import check_limit, context, native
@@ -56,7 +57,8 @@ def _change(c: dict[str, Any]) -> Change:
 @strawberry.type
 class Query:
     @strawberry.field(description="Audit trail of writes, newest first (admin; an operator sees "
-                                  "its region's). `totalCount` is not counted (null).")
+                                  "its region's). `totalCount` is not counted (null).",
+                      metadata=requires("audit"))
     async def changes(
         self, info: Info,
         filter: Annotated[ChangeFilter | None, strawberry.argument(

@@ -13,6 +13,7 @@ from graph import planning as pl
 from graph.access import plan_denial
 from schema.capability.resolvers import plan_view
 from schema.capability.types import NetworkPlan, NetworkPlanStatus
+from schema.core.access import requires
 from schema.core.errors import FieldError, api_error
 from schema.core.node import context
 
@@ -62,7 +63,8 @@ class PlanRefused(Exception):
 class Mutation:
     @strawberry.mutation(description="Plan the program (as planNetworkProgram) and store the "
                                      "plan as a graph in status DRAFT; saving again replaces "
-                                     "a DRAFT, agreed or running plans are kept.")
+                                     "a DRAFT, agreed or running plans are kept.",
+                         metadata=requires("plan"))
     async def save_network_plan(
         self, info: Info,
         program: Annotated[str, strawberry.argument(description="Program code.")],
@@ -95,7 +97,8 @@ class Mutation:
             raise api_error(str(exc), "FORBIDDEN") from exc
         return NetworkPlanPayload(plan=plan_view(plan, drafts), errors=[])
 
-    @strawberry.mutation(description="Move a stored plan one step: DRAFT → AGREED → RUNNING.")
+    @strawberry.mutation(description="Move a stored plan one step: DRAFT → AGREED → RUNNING.",
+                         metadata=requires("plan"))
     async def set_network_plan_status(
         self, info: Info,
         uid: Annotated[str, strawberry.argument(description="Plan key.")],

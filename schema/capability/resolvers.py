@@ -14,6 +14,7 @@ from graph import capability as cap
 from graph import planning as pl
 from graph import privacy
 from graph.agreement_doc import DOCX_MEDIA_TYPE, agreements_docx, docx_filename
+from graph.kpi import UNKNOWN_CODES_CYPHER
 from schema.capability.types import (
     Document,
     GeoPointInput,
@@ -24,9 +25,11 @@ from schema.capability.types import (
     site_connection,
     staff_first_selected,
 )
+from schema.core.access import requires
 from schema.core.errors import api_error
 from schema.core.node import check_limit, context, load_nodes
 from schema.registry.types import people_scope
+from schema.situational.resolvers import not_found
 
 
 def reader(info: Info) -> cap.Read:
@@ -36,6 +39,22 @@ def reader(info: Info) -> cap.Read:
 
 def bad(exc: ValueError) -> Exception:
     return api_error(str(exc), "BAD_ARGUMENT")
+
+
+_WHAT = {"Region": "Регион", "Municipality": "Муниципальное образование",
+         "Competency": "Компетенция", "Program": "Программа", "Organization": "Организация"}
+
+
+async def unknown_codes(info: Info, codes: list[tuple[str, str, str | None]]) -> None:
+    """NOT_FOUND for the first argument whose code no node has ((argument, label, value));
+    one statement, run only when an answer is empty or refused (the usual answer costs none)."""
+    wanted = [{"argument": a, "label": label, "value": v} for a, label, v in codes if v]
+    if not wanted:
+        return
+    rows = await context(info).read(UNKNOWN_CODES_CYPHER, codes=wanted)
+    if rows:
+        label = next(x["label"] for x in wanted if x["argument"] == rows[0]["argument"])
+        raise not_found(rows[0]["argument"], rows[0]["value"], _WHAT[label])
 
 
 def plan_view(plan: pl.NetworkPlan, drafts: list[pl.AgreementDraft]) -> NetworkPlan:
@@ -80,7 +99,8 @@ async def names_in_scope(info: Info, plan: pl.NetworkPlan, drafts: list[pl.Agree
 @strawberry.type
 class Query:
     @strawberry.field(description="Sites that can deliver a competency to a cohort, best first: "
-                                  "full coverage, coverage, distance, workplaces.")
+                                  "full coverage, coverage, distance, workplaces.",
+                      metadata=requires("read"))
     async def sites_for_competency(
         self, info: Info,
         competency: Annotated[str, strawberry.argument(description="Competency code.")],
@@ -100,15 +120,21 @@ class Query:
         q = cap.SitesQuery(competency, cohort_size, region, municipality,
                            (near.lat, near.lon) if near else None, require_full_coverage,
                            first, after, staff_first=staff_first)
+        codes = [("competency", "Competency", competency), ("region", "Region", region),
+                 ("municipality", "Municipality", municipality)]
         try:
             page = await cap.sites_for_competency_async(reader(info), q)
         except cap.CapabilityError as exc:
+            await unknown_codes(info, codes)
             raise bad(exc) from None
+        if page.total_count == 0:  # nothing found: an unknown code is NOT_FOUND, not zeros
+            await unknown_codes(info, codes)
         return site_connection(page, after, staff_first)
 
     @strawberry.field(description="Plan a program in network form (273-ФЗ art. 15): which "
                                   "organization delivers which module, agreements needed. "
-                                  "Nothing is stored (see saveNetworkPlan).")
+                                  "Nothing is stored (see saveNetworkPlan).",
+                      metadata=requires("plan"))
     async def plan_network_program(
         self, info: Info,
         program: Annotated[str, strawberry.argument(description="Program code.")],
@@ -124,10 +150,13 @@ class Query:
             plan, drafts = await pl.plan_network_program_async(
                 reader(info), program, home_organization, cohort_size, max_partners, start, end)
         except pl.PlanningError as exc:
+            await unknown_codes(info, [("program", "Program", program),
+                                       ("homeOrganization", "Organization", home_organization)])
             raise bad(exc) from None
         return plan_view(plan, drafts)
 
-    @strawberry.field(description="Stored network plans, by key.")
+    @strawberry.field(description="Stored network plans, by key.",
+                      metadata=requires("read"))
     async def network_plans(
         self, info: Info,
         program: Annotated[str | None, strawberry.argument(description="Program code.")] = None,
@@ -150,7 +179,8 @@ class Query:
     @strawberry.field(description="A stored plan's network-agreement draft (DOCX, Russian): "
                                   "one agreement per partner. Staff names outside the "
                                   "caller's personal-data scope (152-ФЗ; all of them for "
-                                  "planners) are replaced by personnel numbers.")
+                                  "planners) are replaced by personnel numbers.",
+                      metadata=requires("plan"))
     async def network_plan_document(
         self, info: Info, uid: Annotated[str, strawberry.argument(description="Plan key.")],
     ) -> Document:

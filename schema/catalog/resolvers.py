@@ -15,6 +15,7 @@ from graph import enums as e
 from graph.catalog import CATALOG_CYPHER, CATALOG_STATUSES
 from graph.search import fulltext_query
 from schema.catalog.types import CatalogCohort, CatalogProgram, CatalogSite
+from schema.core.access import requires
 from schema.core.connection import Connection, page_of, selects
 from schema.core.enums import ProgramFormat, ProgramType
 from schema.core.errors import api_error
@@ -42,7 +43,8 @@ def _program(row: dict[str, Any]) -> CatalogProgram:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Approved programs and where to enrol (public).")
+    @strawberry.field(description="Approved programs and where to enrol (public).",
+                      metadata=requires("public"))
     async def catalog(
         self, info: Info,
         search: Annotated[str | None, strawberry.argument(

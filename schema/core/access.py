@@ -1,7 +1,8 @@
 """Who may call which root field: checked once per operation, before anything runs.
 
-Row-level rules (which organization's data a registrar may change) are in `graph/access.py`
-and run inside every write transaction.
+Each root field states the action it needs next to its resolver (`metadata=requires(…)`);
+the roles of each action are `graph.access.ACTIONS`. Row-level rules (which organization's
+data a registrar may change) are in `graph/access.py` and run inside every write transaction.
 """
 
 from __future__ import annotations
@@ -19,18 +20,34 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from graph.access import may
+from graph.access import ACTIONS, may
 
-# Root fields open to anonymous callers (when the public catalogue is enabled).
-PUBLIC_QUERIES = frozenset({"catalog", "__typename", "__schema", "__type"})
-QUERY_ACTIONS = {"changes": "audit", "planNetworkProgram": "plan",
-                 "networkPlanDocument": "plan"}
-MUTATION_ACTIONS = {"saveNetworkPlan": "plan", "setNetworkPlanStatus": "plan",
-                    "setControlPoint": "roadmap", "setIndicatorTarget": "roadmap",
-                    "updateRoadmapActivity": "roadmap"}
+PUBLIC = "public"  # anonymous callers too, while the public catalogue is on
+INTROSPECTION = frozenset({"__typename", "__schema", "__type"})
+
+
+def requires(action: str) -> dict[str, str]:
+    """A root field's metadata: the action (`graph.access.ACTIONS`, or PUBLIC) its caller
+    needs. Every root field states one; `build_schema` refuses a schema where one does not."""
+    if action not in ACTIONS and action != PUBLIC:
+        raise ValueError(action)
+    return {"requires": action}
+
+
+def root_permissions(schema: Any) -> dict[tuple[str, str], str | None]:
+    """(root type, GraphQL field name) → the action its metadata requires (None: none)."""
+    out: dict[tuple[str, str], str | None] = {}
+    for kind in ("Query", "Mutation", "Subscription"):
+        definition = schema.get_type_by_name(kind)
+        for f in getattr(definition, "fields", None) or ():
+            name = schema.config.name_converter.get_graphql_name(f)
+            out[(kind, name)] = (f.metadata or {}).get("requires")
+    return out
+
 
 MESSAGES = {
     "read": "Требуется токен доступа (Authorization: Bearer …).",
+    "public": "Требуется токен доступа (Authorization: Bearer …).",
     "write": "Роль «{role}» не даёт права изменять реестры.",
     "plan": "Роль «{role}» не даёт права планировать сетевые программы.",
     "roadmap": "Роль «{role}» не даёт права вести дорожную карту.",
@@ -52,6 +69,16 @@ def _root_fields(selection_set: Any, fragments: dict[str, FragmentDefinitionNode
             yield from _root_fields(getattr(sel, "selection_set", None), fragments, seen)
 
 
+_CACHE: dict[int, dict[tuple[str, str], str | None]] = {}
+
+
+def _permissions(schema: Any) -> dict[tuple[str, str], str | None]:
+    key = id(schema)
+    if key not in _CACHE:
+        _CACHE[key] = root_permissions(schema)
+    return _CACHE[key]
+
+
 class AccessPolicy(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         self._check()
@@ -70,6 +97,7 @@ class AccessPolicy(SchemaExtension):
             return
         principal = getattr(context, "principal", None)
         public = getattr(context, "public_catalog", True)
+        permissions = _permissions(ctx.schema)
         fragments = {d.name.value: d for d in document.definitions
                      if isinstance(d, FragmentDefinitionNode)}
         for op in document.definitions:
@@ -77,18 +105,21 @@ class AccessPolicy(SchemaExtension):
                 continue
             if ctx.operation_name and op.name and op.name.value != ctx.operation_name:
                 continue
-            mutation = op.operation == OperationType.MUTATION
+            kind = {OperationType.MUTATION: "Mutation",
+                    OperationType.SUBSCRIPTION: "Subscription"}.get(op.operation, "Query")
             for name in _root_fields(op.selection_set, fragments):
-                if not mutation and principal is None and public and name in PUBLIC_QUERIES:
+                if kind == "Query" and name in INTROSPECTION and (
+                        name == "__typename" or principal is not None or public):
                     continue
-                if not mutation and name in ("__typename",):
+                action = permissions.get((kind, name))
+                if action == PUBLIC and (principal is not None or public):
                     continue
-                action = (MUTATION_ACTIONS.get(name, "write") if mutation
-                          else QUERY_ACTIONS.get(name, "read"))
-                if not may(principal, action):
-                    code = "UNAUTHENTICATED" if principal is None else "FORBIDDEN"
-                    role = principal.role if principal else "аноним"
-                    ctx.pre_execution_errors = [GraphQLError(
-                        MESSAGES["read" if principal is None else action].format(role=role),
-                        extensions={"code": code, "field": name})]
-                    return
+                if action in ACTIONS and may(principal, action):
+                    continue
+                code = "UNAUTHENTICATED" if principal is None else "FORBIDDEN"
+                role = principal.role if principal else "аноним"
+                message = MESSAGES.get("read" if principal is None else str(action),
+                                       "Поле не открыто ни одной роли.")
+                ctx.pre_execution_errors = [GraphQLError(
+                    message.format(role=role), extensions={"code": code, "field": name})]
+                return

@@ -26,6 +26,7 @@ from graph.ingest import (
 from graph.registry import REGISTRIES
 from graph.validation import RowError
 from graph.writes import fetch_cypher
+from schema.core.access import requires
 from schema.core.errors import FieldError, api_error, field_error
 from schema.core.ids import decode_id
 from schema.core.node import NODE_TYPES, context, wrap
@@ -34,6 +35,7 @@ from schema.registry.inputs import INPUTS, PATCHES, WRITABLE, to_row
 from schema.situational import types as _activity_types  # noqa: F401 - and these
 
 T = TypeVar("T")
+WRITE = requires("write")
 MAX_BULK = 5000
 
 
@@ -253,24 +255,24 @@ def _mutations(registry: str) -> dict[str, Any]:
     restore_many.__annotations__ = {"info": Info, "ids": ids, "return": BulkPayload[node_cls]}
     return {
         f"create_{snake}": strawberry.mutation(
-            resolver=create_one,
+            resolver=create_one, metadata=WRITE,
             description=f"Register one {name}: created, or updated when its natural key exists "
                         "(idempotent)."),
         f"bulk_create_{snake}": strawberry.mutation(
-            resolver=create_many,
+            resolver=create_many, metadata=WRITE,
             description=f"Register many {name} items in one transaction (all or nothing)."),
         f"update_{snake}": strawberry.mutation(
-            resolver=update_one, description=f"Change fields of one {name} (patch)."),
+            resolver=update_one, metadata=WRITE, description=f"Change fields of one {name} (patch)."),
         f"retire_{snake}": strawberry.mutation(
-            resolver=retire_one, description=f"Retire one {name}: kept, hidden from default lists."),
+            resolver=retire_one, metadata=WRITE, description=f"Retire one {name}: kept, hidden from default lists."),
         f"bulk_retire_{snake}": strawberry.mutation(
-            resolver=retire_many,
+            resolver=retire_many, metadata=WRITE,
             description=f"Retire many {name} items (all or nothing)."),
         f"restore_{snake}": strawberry.mutation(
-            resolver=restore_one,
+            resolver=restore_one, metadata=WRITE,
             description=f"Bring a retired {name} back, as it was retired (audited)."),
         f"bulk_restore_{snake}": strawberry.mutation(
-            resolver=restore_many,
+            resolver=restore_many, metadata=WRITE,
             description=f"Bring many retired {name} items back (all or nothing)."),
     }
 

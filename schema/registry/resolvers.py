@@ -15,6 +15,7 @@ from strawberry.types import Info
 from graph import privacy
 from graph.reads import LISTS, PEOPLE_FILTER, RELEVANCE
 from schema.core import enums as E
+from schema.core.access import requires
 from schema.core.connection import Connection, SortDirection, list_connection
 from schema.core.errors import api_error
 from schema.core.node import NODE_TYPES, context
@@ -180,7 +181,8 @@ def _list_field(registry: str, node_cls: type, description: str) -> Any:
             description="Sort; default by name or code, by relevance when searching.")],
         "return": Connection[node_cls],
     }
-    return strawberry.field(resolver=resolve, description=description)
+    return strawberry.field(resolver=resolve, description=description,
+                            metadata=requires("read"))
 
 
 Query = strawberry.type(

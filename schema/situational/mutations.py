@@ -16,6 +16,7 @@ from graph.registry import REGISTRIES
 from graph.roadmap import RoadmapError, update_roadmap_async
 from graph.validation import RowError
 from graph.writes import fetch_cypher
+from schema.core.access import requires
 from schema.core.errors import FieldError, field_error
 from schema.core.node import context, wrap
 from schema.registry.mutations import principal_of
@@ -85,14 +86,16 @@ Number = Annotated[int, strawberry.argument(description="Activity number (1–66
 
 @strawberry.type(description="Writes of the roadmap tracker.")
 class RoadmapMutation:
-    @strawberry.mutation(description="Set status, evidence links or notes of an activity.")
+    @strawberry.mutation(description="Set status, evidence links or notes of an activity.",
+                         metadata=requires("roadmap"))
     async def update_roadmap_activity(self, info: Info, region: Region, number: Number,
                                       patch: RoadmapActivityPatch) -> RoadmapPayload:
         return await _write(info, "roadmap_activities", {"region": region, "number": number},
                             {"status": patch.status, "evidence": patch.evidence,
                              "notes": patch.notes})
 
-    @strawberry.mutation(description="Set the target (and optionally the bound KPI) of a slot.")
+    @strawberry.mutation(description="Set the target (and optionally the bound KPI) of a slot.",
+                         metadata=requires("roadmap"))
     async def set_indicator_target(
         self, info: Info, region: Region, activity: Number,
         index: Annotated[int, strawberry.argument(description="Slot number.")],
@@ -104,7 +107,8 @@ class RoadmapMutation:
                             {"region": region, "activity": activity, "index": index},
                             {"target": target, "kpi": kpi})
 
-    @strawberry.mutation(description="Mark a control point done (or not, with null).")
+    @strawberry.mutation(description="Mark a control point done (or not, with null).",
+                         metadata=requires("roadmap"))
     async def set_control_point(
         self, info: Info, region: Region, activity: Number,
         due_on: Annotated[dt.date, strawberry.argument(description="Due date of the point.")],

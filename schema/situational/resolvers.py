@@ -7,11 +7,13 @@ import datetime as dt
 from typing import Annotated, Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.types import Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from graph import activities as _activities  # noqa: F401 - registers list specs
 from graph import kpi as K
+from schema.core.access import requires
 from schema.core.errors import api_error
 from schema.core.node import context
 from schema.registry.resolvers import FILTER_OVERRIDES, FILTER_TYPES, _list_field
@@ -74,20 +76,28 @@ def _period(text: str) -> K.Period:
         raise api_error(str(exc), "BAD_ARGUMENT") from None
 
 
+def not_found(argument: str, value: str, what: str) -> GraphQLError:
+    """An unknown code in an argument: NOT_FOUND naming the argument and the value."""
+    return GraphQLError(f"Нет такого кода: {what.lower()} «{value}» (аргумент {argument})",
+                        extensions={"code": "NOT_FOUND", "argument": argument, "value": value})
+
+
 async def situational_centre(info: Info, region: str, period: str,
                              as_of: dt.date | None = None) -> T.SituationalCentre:
     p = _period(period)
     as_of = as_of or dt.date.today()
-    board = K.Dashboard(region, p, p.previous(), [])
     parts = parts_for(info)
-    if parts:  # one statement for everything selected, shared by screens asking at once
-        ctx = context(info)
+    ctx = context(info)
 
-        async def compute() -> K.Dashboard:
-            rows = await ctx.read(K.dashboard_cypher(parts), **K.dashboard_params(region, p, as_of))
-            return K.parse_dashboard(rows[0], region, p)
+    async def compute() -> K.Dashboard:
+        # one statement for everything selected (or just the region check), shared by the
+        # screens asking at once; it also says whether the region exists
+        rows = await ctx.read(K.dashboard_cypher(parts), **K.dashboard_params(region, p, as_of))
+        return K.parse_dashboard(rows[0], region, p)
 
-        board = await ctx.dashboards.get((region, p, as_of, parts), compute)
+    board = await ctx.dashboards.get((region, p, as_of, parts), compute)
+    if not board.region_known:
+        raise not_found("region", region, "Регион")
     return T.SituationalCentre(
         _board=board, region=region, period=p.label, period_start=p.start, period_end=p.end,
         previous_period=board.previous.label, as_of=as_of)
@@ -108,7 +118,8 @@ async def learner_portfolio(info: Info, external_id: str) -> T.Portfolio | None:
 @strawberry.type(description="Situational centre: dashboard, portfolio, activity registries.")
 class SituationalQuery:
     @strawberry.field(description="KPIs, supply × demand and the roadmap of a region for a "
-                                  "period — one database round trip for everything selected.")
+                                  "period — one database round trip for everything selected.",
+                      metadata=requires("read"))
     async def situational_centre(
         self, info: Info,
         region: Annotated[str, strawberry.argument(description="Subject code, e.g. 52.")],
@@ -124,7 +135,8 @@ class SituationalQuery:
                                   "of the learner's region and a registrar of a cohort the "
                                   "learner is enrolled in, and holding only the enrollments "
                                   "and activities in the caller's scope; FORBIDDEN otherwise "
-                                  "(always for planners and viewers).")
+                                  "(always for planners and viewers).",
+                      metadata=requires("read"))
     async def learner_portfolio(
         self, info: Info,
         external_id: Annotated[str, strawberry.argument(description="External id.")],

@@ -341,7 +341,11 @@ class SeriesPoint:
 
 @strawberry.type(description="A KPI of the period, the previous period and by quarter.")
 class Kpi:
-    key: str = strawberry.field(description="Stable key, e.g. peopleTrained.SPO_MODULES.")
+    key: str = strawberry.field(description="Stable key, e.g. peopleTrainedCopp.SPO_MODULES; "
+                                            "rules: graph/README.md (KPI contract).")
+    kind: str = strawberry.field(description="flow (adds up over months, quarters, years), "
+                                             "distinct (persons/organizations/programs, never "
+                                             "above its flow) or stock (a state on a date).")
     label: str = strawberry.field(description="Russian name.")
     value: int = strawberry.field(description="Value in the period.")
     previous: int = strawberry.field(description="Value in the previous period.")
@@ -351,7 +355,8 @@ class Kpi:
 
     @staticmethod
     def of(k: K.Kpi) -> Kpi:
-        return Kpi(key=k.key, label=k.label, value=k.value, previous=k.previous, change=k.change,
+        return Kpi(key=k.key, kind=K.RULES[k.key.partition(".")[0]].kind, label=k.label,
+                   value=k.value, previous=k.previous, change=k.change,
                    series=[SeriesPoint(period=p.period, value=p.value) for p in k.series])
 
 
@@ -362,16 +367,21 @@ class MatrixCell:
     municipality_code: str
     municipality_name: str
     sites: int = strawberry.field(description="Sites fully equipped for the competency.")
-    workplaces: int = strawberry.field(description="Deliverable workplaces at those sites.")
-    graduates: int = strawberry.field(description="Completions in the period.")
-    vacancies: int
-    employer_requests: int
-    survey_answers: int
+    workplaces: int = strawberry.field(
+        description="Capacity: deliverable workplaces at those sites (a stock, not in supply).")
+    graduates: int = strawberry.field(description="Completions in the period (people).")
+    vacancies: int = strawberry.field(
+        description="Vacancies of overlapping signals, prorated to the period by each "
+                    "signal's own period (rounded half up).")
+    employer_requests: int = strawberry.field(
+        description="Employer requests, prorated like vacancies.")
+    survey_answers: int = strawberry.field(description="Survey answers (not demand).")
     sources: list[str]
-    demand: int = strawberry.field(description="vacancies + employer requests.")
-    supply: int = strawberry.field(description="graduates + workplaces.")
+    demand: int = strawberry.field(description="People wanted over the period: prorated "
+                                               "vacancies + employer requests.")
+    supply: int = strawberry.field(description="People trained over the period: graduates.")
     gap: int = strawberry.field(description="demand − supply.")
-    shortage: bool = strawberry.field(description="Demand exceeds supply.")
+    shortage: bool = strawberry.field(description="Demand exceeds supply (graduates).")
 
     @staticmethod
     def of(c: K.MatrixCell) -> MatrixCell:
