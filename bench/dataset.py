@@ -81,7 +81,8 @@ def ensure_dataset(driver: Any, database: str, scale: str, seed: int = 1,
         region, counts = write_files(Path(tmp), scale, seed, regions)
         log(f"  generated in {time.perf_counter() - t0:.0f} s: {sum(counts.values())} rows")
         t1 = time.perf_counter()
-        reports = load_directory(driver, tmp, database=database)
+        # a data set, not a clerk's file: written in batches (files exceed one transaction)
+        reports = load_directory(driver, tmp, database=database, batch_rows=5000)
     bad = [r for r in reports if not r.ok]
     if bad:
         raise SystemExit(f"load failed: {bad[0].registry}: {bad[0].errors[:3]}")

@@ -16,6 +16,7 @@ from typing import Any
 from graph import audit
 from graph import models as m
 from graph.access import ACCESS_CYPHER, SYSTEM, Principal, access_params, write_denials
+from graph.errors import Conflict
 from graph.registry import Registry, record_from_properties
 from graph.validation import RowError, validate_rows
 from graph.writes import (
@@ -30,12 +31,13 @@ from graph.writes import (
 )
 
 
-class VersionConflict(Exception):
+class VersionConflict(Conflict):
     """`expectedVersion` of a patch is not the stored version (someone wrote meanwhile)."""
 
     def __init__(self, uid: str, expected: int, stored: int) -> None:
         super().__init__(f"запись {uid} изменена другим пользователем: ожидалась версия "
-                         f"{expected}, сейчас {stored}; перечитайте запись и повторите")
+                         f"{expected}, сейчас {stored}; перечитайте запись и повторите",
+                         expected=expected, stored=stored)
         self.uid, self.expected, self.stored = uid, expected, stored
 
 

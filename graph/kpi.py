@@ -112,6 +112,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from graph.enums import ProgramType
+from graph.errors import DomainError
 from graph.privacy import EVERYTHING, scope_condition
 
 PROGRAM_TYPES: tuple[str, ...] = tuple(t.value for t in ProgramType)
@@ -292,7 +293,7 @@ def rules_markdown() -> str:
     return "\n".join(lines)
 
 
-class PeriodError(ValueError):
+class PeriodError(DomainError):
     pass
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from graph.enums import Recurrence
+from graph.errors import DomainError, NotFound
 from graph.ingest import ingest, patch_async, prepare
 from graph.ingest import patch as patch_sync
 from graph.models import join_key
@@ -246,7 +247,7 @@ RETURN labels(n)[0] AS label, n.uid AS uid, properties(n) AS props
 
 
 
-class RoadmapError(ValueError):
+class RoadmapError(DomainError):
     """Refused roadmap write; `errors` are the row errors of graph.ingest (Russian)."""
 
     def __init__(self, message: str, errors: list | None = None) -> None:
@@ -312,10 +313,19 @@ def _checked(registry: str, patch: dict[str, object]) -> dict[str, object]:
     return patch
 
 
-def _missing(registry: str, key: dict[str, object]) -> RoadmapError:
-    what = {"roadmap_activities": "мероприятие", "control_points": "контрольная точка",
-            "indicator_slots": "показатель"}[registry]
-    return RoadmapError(f"{what} дорожной карты не найдено: {key}")
+def _missing(registry: str, key: dict[str, object]) -> NotFound:
+    region, number = key["region"], key.get("number", key.get("activity"))
+    what = {"roadmap_activities": f"мероприятие {number} дорожной карты региона {region} не "
+                                  "найдено",
+            "control_points": f"контрольная точка мероприятия {number} региона {region} со "
+                              f"сроком {_ru_date(key.get('due_on'))} не найдена",
+            "indicator_slots": f"показатель {key.get('index')} мероприятия {number} региона "
+                               f"{region} не найден"}[registry]
+    return NotFound(what[:1].upper() + what[1:], region=str(region))
+
+
+def _ru_date(value: object) -> str:
+    return value.strftime("%d.%m.%Y") if isinstance(value, dt.date) else str(value)
 
 
 async def update_roadmap_async(tx: Any, registry: str, key: dict[str, object],

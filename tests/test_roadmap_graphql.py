@@ -33,10 +33,12 @@ def test_status_evidence_notes(api):
                                    "evidence": ["https://copp52.ru/pologenie.pdf"],
                                    "notes": "Приказ №5"}
     assert 2 not in _roadmap(api, "2020-01-01") and 1 in _roadmap(api, "2020-01-01")
-    missing = api.data('mutation { updateRoadmapActivity(region: "52", number: 90, '
-                       'patch: {status: DONE}) { activity { number } errors { message } } }')
-    assert missing["updateRoadmapActivity"]["activity"] is None
-    assert "не найдено" in missing["updateRoadmapActivity"]["errors"][0]["message"]
+    missing = api.execute('mutation { updateRoadmapActivity(region: "52", number: 90, '
+                          'patch: {status: DONE}) { activity { number } errors { message } } }')
+    assert missing["data"] is None
+    assert missing["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert missing["errors"][0]["message"] == ("Мероприятие 90 дорожной карты региона 52 не "
+                                               "найдено")
 
 
 def test_targets_and_kpi_binding(api):
@@ -63,6 +65,7 @@ def test_control_points_and_overdue(api):
     assert data["setControlPoint"]["controlPoint"] == {"dueOn": "2020-03-31",
                                                        "doneOn": "2020-03-20"}
     assert _roadmap(api, "2020-07-01")[6] == ["2020-06-30"]
-    none = api.data('mutation { setControlPoint(region: "52", activity: 6, dueOn: "2020-04-15",'
-                    ' doneOn: null) { controlPoint { dueOn } errors { message } } }')
-    assert none["setControlPoint"]["controlPoint"] is None
+    none = api.execute('mutation { setControlPoint(region: "52", activity: 6, '
+                       'dueOn: "2020-04-15", doneOn: null) { controlPoint { dueOn } } }')
+    assert none["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert "сроком 15.04.2020 не найдена" in none["errors"][0]["message"]

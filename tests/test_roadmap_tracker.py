@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 
+from graph.errors import NotFound
 from graph.kpi import KPI_KEYS, fetch_dashboard, parse_period
 from graph.roadmap import (
     SLOT_KPIS,
@@ -71,7 +72,7 @@ def test_init_needs_the_region(db):
 def test_patch_refuses_unknown_and_bad_values(db):
     seed_region(db)
     init_roadmap(db, "52", horizon=dt.date(2020, 12, 31))
-    with pytest.raises(RoadmapError, match="не найдено"):
+    with pytest.raises(NotFound, match="Мероприятие 99 дорожной карты региона 52 не найдено"):
         _patch(db, "roadmap_activities", {"region": "52", "number": 99}, {"status": "DONE"})
     with pytest.raises(RoadmapError, match="title"):
         _patch(db, "roadmap_activities", {"region": "52", "number": 1}, {"title": "x"})

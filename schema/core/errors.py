@@ -1,4 +1,5 @@
-"""Typed field errors for mutation payloads, and error masking with a request id."""
+"""Typed field errors for mutation payloads; domain errors (`graph.errors`) converted to API
+errors with their codes in one place; anything unexpected masked with a request id."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.utils.str_converters import to_camel_case
 
+from graph.errors import DomainError
 from graph.validation import RowError
 
 log = logging.getLogger("hub.graphql")
@@ -90,6 +92,12 @@ class MaskUnexpectedErrors(SchemaExtension):
     @staticmethod
     def _process(error: GraphQLError, request_id: str) -> GraphQLError:
         original = error.original_error
+        if isinstance(original, DomainError):  # the one place domain errors become API errors
+            return GraphQLError(str(original), nodes=error.nodes, source=error.source,
+                                positions=error.positions, path=error.path,
+                                original_error=original,
+                                extensions={"code": original.code, **original.details,
+                                            "requestId": request_id})
         if _ours(error):
             extensions = {**(error.extensions or {}), "requestId": request_id}
             return GraphQLError(error.message, nodes=error.nodes, source=error.source,
@@ -104,7 +112,7 @@ class MaskUnexpectedErrors(SchemaExtension):
 
 def _ours(error: GraphQLError) -> bool:
     original = error.original_error
-    return original is None or isinstance(original, GraphQLError)
+    return original is None or isinstance(original, GraphQLError | DomainError)
 
 
 def busy(response: Any, retry_after: int) -> None:

@@ -17,7 +17,6 @@ from strawberry.utils.str_converters import to_camel_case
 from graph.access import Principal
 from graph.ingest import (
     IngestReport,
-    VersionConflict,
     ingest_async,
     patch_async,
     prepare,
@@ -158,10 +157,7 @@ async def update(info: Info, registry: str, global_id: str, patch: dict[str, Any
         props = list((await _fetch(tx, registry, [uid])).values()) if report.written else []
         return _single(registry, report, props)
 
-    try:
-        return await context(info).write(work)
-    except VersionConflict as exc:
-        raise api_error(str(exc), "CONFLICT") from exc
+    return await context(info).write(work)
 
 
 async def retire(info: Info, registry: str, global_ids: list[str], restore: bool = False

@@ -13,7 +13,7 @@ from strawberry.types.unset import UNSET
 from graph import kpi as K
 from graph import models as m
 from graph.registry import REGISTRIES
-from graph.roadmap import RoadmapError, update_roadmap_async
+from graph.roadmap import update_roadmap_async
 from graph.validation import RowError
 from graph.writes import fetch_cypher
 from schema.core.access import requires
@@ -64,12 +64,8 @@ async def _write(info: Info, registry: str, key: dict[str, Any],
     principal = principal_of(info)
 
     async def work(tx: Any) -> RoadmapPayload:
-        try:
-            report = await update_roadmap_async(tx, registry, key, patch,
-                                                principal=principal, source="graphql")
-        except RoadmapError as exc:
-            return RoadmapPayload(errors=[field_error(RowError(1, "*", None, str(exc)),
-                                                      bulk=False)])
+        report = await update_roadmap_async(tx, registry, key, patch,
+                                            principal=principal, source="graphql")
         if not report.written:
             return RoadmapPayload(errors=[field_error(err, bulk=False) for err in report.errors])
         uid = m.join_key(*(str(key[f]) for f in reg.model.KEY_FIELDS))

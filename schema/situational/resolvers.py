@@ -7,14 +7,13 @@ import datetime as dt
 from typing import Annotated, Any
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.types import Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from graph import activities as _activities  # noqa: F401 - registers list specs
 from graph import kpi as K
+from graph.errors import NotFound
 from schema.core.access import requires
-from schema.core.errors import api_error
 from schema.core.node import context
 from schema.registry.resolvers import FILTER_OVERRIDES, FILTER_TYPES, _list_field
 from schema.registry.types import people_forbidden, people_scope
@@ -69,22 +68,15 @@ def parts_for(info: Info) -> tuple[str, ...]:
     return tuple(p for f, p in _PARTS.items() if f in names)
 
 
-def _period(text: str) -> K.Period:
-    try:
-        return K.parse_period(text)
-    except K.PeriodError as exc:
-        raise api_error(str(exc), "BAD_ARGUMENT") from None
-
-
-def not_found(argument: str, value: str, what: str) -> GraphQLError:
+def not_found(argument: str, value: str, what: str) -> NotFound:
     """An unknown code in an argument: NOT_FOUND naming the argument and the value."""
-    return GraphQLError(f"Нет такого кода: {what.lower()} «{value}» (аргумент {argument})",
-                        extensions={"code": "NOT_FOUND", "argument": argument, "value": value})
+    return NotFound(f"Нет такого кода: {what.lower()} «{value}» (аргумент {argument})",
+                    argument=argument, value=value)
 
 
 async def situational_centre(info: Info, region: str, period: str,
                              as_of: dt.date | None = None) -> T.SituationalCentre:
-    p = _period(period)
+    p = K.parse_period(period)
     as_of = as_of or dt.date.today()
     parts = parts_for(info)
     ctx = context(info)
