@@ -590,10 +590,13 @@ KPI_PARTS = (_ENROLLMENTS, _COMPLETIONS, _COHORTS, _EVENTS, _PROGRAMS, _STAFF, _
 
 
 def _kpi_part() -> str:
-    """The inner CALLs each return `rows`: renamed, as Cypher cannot rebind a name."""
-    named = [p.replace(" AS rows\n  }", f" AS rows{i}\n  }}") for i, p in enumerate(KPI_PARTS)]
-    total = " + ".join(f"rows{i}" for i in range(len(KPI_PARTS)))
-    return "\nCALL () {" + "".join(named) + f"\n  RETURN {total} AS kpiRows\n}}"
+    """The inner CALLs each return `rows`; a WITH after each keeps it under its own name."""
+    kept: list[str] = []
+    body = []
+    for i, part in enumerate(KPI_PARTS):
+        body.append(part + f"\n  WITH {', '.join([*kept, f'rows AS rows{i}'])}")
+        kept.append(f"rows{i}")
+    return "\nCALL () {" + "".join(body) + f"\n  RETURN {' + '.join(kept)} AS kpiRows\n}}"
 
 MATRIX_PART = """
 CALL () {

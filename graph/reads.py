@@ -331,24 +331,33 @@ def nodes_cypher(label: str) -> str:
 
 @dataclass(frozen=True)
 class Traversal:
-    """A nested list from node `s` (label `source`): a subquery body returning `t` and `x`.
+    """A nested list from node `s` (label `source`): a subquery returning `t` and `x`.
 
-    `x` is a map of extra values (relationship properties, computed figures) or null.
-    The body ends with ORDER BY; the runner adds LIMIT and the retired filter.
+    `match` reaches the targets `t`; `where` adds conditions on them; `tail` returns `t` and
+    `x` (a map of extra values — relationship properties, computed figures — or null) and
+    ends with ORDER BY. The runner adds the retired filter, the caller's scope and LIMIT.
     """
 
     source: str
     target: str
-    body: str
+    match: str
+    tail: str
+    where: str = ""
+
+    def body(self, scope: str | None = None) -> str:
+        conditions = [c for c in (self.where, _RETIRED_FILTER, scope) if c]
+        return f"{self.match} WHERE {' AND '.join(conditions)} {self.tail}"
+
+
+_RETIRED_FILTER = "($include_retired OR t.retiredAt IS NULL)"
 
 
 def _simple(source: str, target: str, pattern: str, order: str = "t.uid",
             rel: bool = False) -> Traversal:
     x = "properties(r)" if rel else "null"
-    body = (f"MATCH {pattern} WHERE ($include_retired OR t.retiredAt IS NULL) "
-            f"RETURN DISTINCT t, {x} AS x ORDER BY {order}"
-            + ("" if order == "t.uid" else ", t.uid"))
-    return Traversal(source, target, body)
+    return Traversal(source, target, f"MATCH {pattern}",
+                     f"RETURN DISTINCT t, {x} AS x ORDER BY {order}"
+                     + ("" if order == "t.uid" else ", t.uid"))
 
 
 TRAVERSALS: dict[str, Traversal] = {
@@ -385,15 +394,14 @@ TRAVERSALS: dict[str, Traversal] = {
     # requires, most types covered first.
     "competency_sites": Traversal(
         "Competency", "Site",
-        "MATCH (s)-[:HAS_INFRASTRUCTURE_LIST]->(l:InfrastructureList) "
-        "WHERE l.retiredAt IS NULL "
-        "MATCH (l)-[:REQUIRES]->(et:EquipmentType)<-[:OF_TYPE]-(e:Equipment)"
-        "<-[:HAS_EQUIPMENT]-(t:Site) "
-        "WHERE e.retiredAt IS NULL AND e.status = 'WORKING' "
-        "AND ($include_retired OR t.retiredAt IS NULL) "
-        "WITH l, t, count(DISTINCT et) AS covered "
-        "RETURN t, {covered_types: covered, required_types: COUNT { (l)-[:REQUIRES]->() }} AS x "
-        "ORDER BY covered DESC, t.uid",
+        match="MATCH (s)-[:HAS_INFRASTRUCTURE_LIST]->(l:InfrastructureList) "
+              "WHERE l.retiredAt IS NULL "
+              "MATCH (l)-[:REQUIRES]->(et:EquipmentType)<-[:OF_TYPE]-(e:Equipment)"
+              "<-[:HAS_EQUIPMENT]-(t:Site)",
+        where="e.retiredAt IS NULL AND e.status = 'WORKING'",
+        tail="WITH l, t, count(DISTINCT et) AS covered "
+             "RETURN t, {covered_types: covered, required_types: "
+             "COUNT { (l)-[:REQUIRES]->() }} AS x ORDER BY covered DESC, t.uid",
     ),
     "program_modules": _simple("Program", "Module", "(s)-[:HAS_MODULE]->(t:Module)",
                                "t.number"),
@@ -402,19 +410,12 @@ TRAVERSALS: dict[str, Traversal] = {
 }
 
 
-_RETIRED_FILTER = "($include_retired OR t.retiredAt IS NULL)"
-
 
 @lru_cache
 def traversal_cypher(name: str, scoped: bool = False) -> str:
     """`scoped`: only targets in the caller's people scope (`$people`, `graph.privacy`)."""
     t = TRAVERSALS[name]
-    body = t.body
-    if scoped:
-        if _RETIRED_FILTER not in body:
-            raise ValueError(f"traversal {name} cannot be scoped")
-        body = body.replace(_RETIRED_FILTER, f"{_RETIRED_FILTER} AND "
-                            + scope_condition(BY_LABEL[t.target], "t", "people"), 1)
+    body = t.body(scope_condition(BY_LABEL[t.target], "t", "people") if scoped else None)
     return (
         f"UNWIND $uids AS u\nMATCH (s:{t.source} {{uid: u}})\n"
         f"CALL (s) {{\n  {body}\n  LIMIT $limit\n}}\n"
