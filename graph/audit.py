@@ -29,6 +29,7 @@ from typing import Any
 
 from graph.access import REGION_CYPHER
 from graph.registry import BY_LABEL
+from graph.values import native
 
 REGISTRY_OF = {label: registry.name for label, registry in BY_LABEL.items()}
 
@@ -127,4 +128,4 @@ def replay(entries: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 def as_audited(value: Any) -> Any:
     """A stored property as the audit's JSON holds it (to compare with `replay`)."""
-    return json.loads(_json(value.to_native() if hasattr(value, "to_native") else value))
+    return json.loads(_json(native(value)))

@@ -114,6 +114,7 @@ from typing import Any
 from graph.enums import ProgramType
 from graph.errors import DomainError
 from graph.privacy import EVERYTHING, scope_condition
+from graph.values import native
 
 PROGRAM_TYPES: tuple[str, ...] = tuple(t.value for t in ProgramType)
 CONSTRUCTED_STATUSES = ("APPROVED", "RUNNING", "ARCHIVED")
@@ -841,10 +842,6 @@ class Dashboard:
     region_known: bool = True
 
 
-def _native(value: Any) -> Any:
-    return value.to_native() if hasattr(value, "to_native") else value
-
-
 def kpi_values(rows: list[Any]) -> dict[tuple[str, str], int]:
     """(KPI key, window key) → value; absent pairs are 0."""
     return {(row["k"], row["w"]): int(row["v"]) for row in rows if row["k"] is not None}
@@ -897,13 +894,13 @@ def parse_roadmap(rows: list[dict[str, Any]], kpis: dict[str, Kpi]) -> list[Acti
         out.append(ActivityView(
             number=a["number"], group=a["group"], group_title=a["group_title"], title=a["title"],
             responsible=tuple(a["responsible"] or ()), due_text=a["due_text"],
-            first_due=_native(a["first_due"]), recurrence=a["recurrence"],
+            first_due=native(a["first_due"]), recurrence=a["recurrence"],
             expected_result=a["expected_result"], documents=a["documents"], status=a["status"],
             evidence=tuple(a["evidence"] or ()), notes=a["notes"],
-            control_points=tuple((_native(p["due_on"]), _native(p["done_on"]))
+            control_points=tuple((native(p["due_on"]), native(p["done_on"]))
                                  for p in a["points"] if p.get("due_on") is not None),
-            overdue_points=tuple(_native(d) for d in a["overdue"]),
-            next_due=_native(a["nextDue"]), slots=slots,
+            overdue_points=tuple(native(d) for d in a["overdue"]),
+            next_due=native(a["nextDue"]), slots=slots,
         ))
     return out
 
@@ -1026,12 +1023,12 @@ def parse_portfolio(record: dict[str, Any] | None) -> Portfolio | None:
         tuple(PortfolioEnrollment(
             status=e["status"], program=e["program"], program_name=e["programName"],
             program_type=e["programType"], competencies=tuple(e["competencies"] or ()),
-            hours=e["hours"], cohort=e["cohort"], starts_on=_native(e["startsOn"]),
-            ends_on=_native(e["endsOn"]), organization=e["organization"],
-            organization_name=e["organizationName"], enrolled_on=_native(e["enrolledOn"]),
-            completed_on=_native(e["completedOn"]), certificate=e["certificate"],
+            hours=e["hours"], cohort=e["cohort"], starts_on=native(e["startsOn"]),
+            ends_on=native(e["endsOn"]), organization=e["organization"],
+            organization_name=e["organizationName"], enrolled_on=native(e["enrolledOn"]),
+            completed_on=native(e["completedOn"]), certificate=e["certificate"],
         ) for e in record["enrollments"]),
-        tuple(PortfolioEvent(ev["code"], ev["kind"], ev["name"], _native(ev["held_on"]),
+        tuple(PortfolioEvent(ev["code"], ev["kind"], ev["name"], native(ev["held_on"]),
                              ev["competency"], ev["organization"])
               for ev in record["events"]),
     )

@@ -15,6 +15,7 @@ from typing import Any
 from graph.migrations import FULLTEXT_INDEX
 from graph.privacy import BY_LABEL, owner_projection, scope_condition
 from graph.registry import REGISTRIES
+from graph.values import native
 
 MAX_PAGE = 100
 
@@ -288,8 +289,7 @@ def page_cypher(registry: str, filters: tuple[str, ...], sort: str, descending: 
 
 def cursor_value(value: Any) -> Any:
     """A sort value as it travels inside a cursor (JSON)."""
-    if hasattr(value, "to_native"):
-        value = value.to_native()
+    value = native(value)
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
     return value

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from graph import models as m
+from graph.values import native
 
 Target = tuple[str, dict[str, Any]]  # (target uid, relationship properties)
 
@@ -334,8 +335,7 @@ def record_from_properties(registry: Registry, props: dict[str, Any]) -> dict[st
     record: dict[str, Any] = {}
     for name in registry.model.model_fields:
         value = props.get(name)
-        if hasattr(value, "to_native"):
-            value = value.to_native()
+        value = native(value)
         if name in registry.json_fields and isinstance(value, str):
             value = json.loads(value)
         record[name] = value

@@ -16,14 +16,10 @@ import strawberry
 from strawberry.types import Info
 
 from graph.reads import MAX_PAGE, TRAVERSALS, nodes_cypher, traversal_query
+from graph.values import native
 from schema.core.context import HubContext
 from schema.core.errors import api_error
 from schema.core.ids import decode_id, encode_id
-
-
-def native(value: Any) -> Any:
-    """Neo4j temporal values → Python ones."""
-    return value.to_native() if hasattr(value, "to_native") else value
 
 
 def stamp(value: Any) -> dt.datetime | None:

@@ -15,6 +15,7 @@ from strawberry.types import Info
 from graph import privacy
 from graph.enums import LABELS
 from graph.models import join_key
+from graph.values import date_of
 from schema.core import enums as E
 from schema.core.errors import api_error
 from schema.core.node import Node, load_node, load_nodes, load_traversal, node_type, prop
@@ -457,7 +458,4 @@ def _json_list(value: Any) -> list[dict[str, Any]]:
     return json.loads(value) if isinstance(value, str) else list(value)
 
 
-def _date(value: Any) -> dt.date | None:
-    if hasattr(value, "to_native"):
-        value = value.to_native()
-    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+_date = date_of
