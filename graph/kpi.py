@@ -255,11 +255,15 @@ KPI_KEYS: tuple[str, ...] = BASE_KPIS + tuple(
 KPI_LABELS: dict[str, str] = {r.key: r.label for r in KPI_RULES}
 FLOW_KPIS: tuple[str, ...] = tuple(k for k in KPI_KEYS if RULES[k.partition(".")[0]].kind == FLOW)
 # distinct KPI → the flow whose headcount it never exceeds (same type suffix)
-HEADCOUNT_OF: dict[str, str] = {
-    k: RULES[k.partition(".")[0]].headcount + (f".{k.partition('.')[2]}" if "." in k else "")
-    for k in KPI_KEYS
-    if RULES[k.partition(".")[0]].headcount and RULES[k.partition(".")[0]].headcount in RULES
-}
+def _headcount_of(key: str) -> str | None:
+    base, _, typed = key.partition(".")
+    flow = RULES[base].headcount
+    if not flow or flow not in RULES:
+        return None
+    return flow + (f".{typed}" if typed else "")
+
+
+HEADCOUNT_OF: dict[str, str] = {k: h for k in KPI_KEYS if (h := _headcount_of(k))}
 
 
 def _template_texts() -> dict[tuple[int, int], str]:

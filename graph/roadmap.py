@@ -16,7 +16,7 @@ from typing import Any
 
 from graph.enums import Recurrence
 from graph.errors import DomainError, NotFound
-from graph.ingest import ingest, patch_async, prepare
+from graph.ingest import IngestReport, ingest, patch_async, prepare
 from graph.ingest import patch as patch_sync
 from graph.models import join_key
 from graph.registry import REGISTRIES, record_from_properties
@@ -208,6 +208,20 @@ SLOT_KPIS: dict[tuple[int, int], str] = {
     (61, 1): "firstProfessionTrainees",
 }
 
+# Earlier defaults of SLOT_KPIS that changed, (activity, slot index) → the old KPI key: slots
+# still bound to them are rebound to today's default by `hub migrate` (schema version 4,
+# graph/migrations.py), since `hub roadmap init` keeps a region's stored `kpi`.
+PREVIOUS_SLOT_KPIS: dict[tuple[int, int], str] = {
+    **{(37 + i, 1): f"programsImplemented.{t}" for i, t in enumerate(_TYPES_IN_TEMPLATE_ORDER)},
+    **{(37 + i, 2): f"peopleTrained.{t}" for i, t in enumerate(_TYPES_IN_TEMPLATE_ORDER)},
+}
+
+
+def slot_rebindings() -> list[dict[str, object]]:
+    """(activity, index, old default, new default) of every slot whose default changed."""
+    return [{"activity": a, "index": i, "old": old, "new": SLOT_KPIS[(a, i)]}
+            for (a, i), old in sorted(PREVIOUS_SLOT_KPIS.items())]
+
 DEFAULT_HORIZON = dt.date(2027, 12, 31)
 # Fields a region edits; `hub roadmap init` run again keeps them.
 USER_FIELDS = {
@@ -329,7 +343,7 @@ def _ru_date(value: object) -> str:
 
 
 async def update_roadmap_async(tx: Any, registry: str, key: dict[str, object],
-                               patch: dict[str, object], **who: Any) -> object:
+                               patch: dict[str, object], **who: Any) -> IngestReport:
     """Patch one roadmap node in the caller's managed async transaction (graph.ingest's
     patch: locked, rights checked, only the named fields written, audited); the report.
     `who`: `principal` and `source`."""
@@ -341,7 +355,7 @@ async def update_roadmap_async(tx: Any, registry: str, key: dict[str, object],
 
 
 def update_roadmap(tx: Any, registry: str, key: dict[str, object],
-                   patch: dict[str, object], **who: Any) -> object:
+                   patch: dict[str, object], **who: Any) -> IngestReport:
     report = patch_sync(tx, REGISTRIES[registry], _uid(registry, key),
                         _checked(registry, patch), **who)
     if report is None:

@@ -254,6 +254,7 @@ def demo_roadmap(region: str, rng: random.Random,
             a["evidence"] = [f"https://copp{region}.ru/docs/roadmap-{a['number']}.pdf"]
     for cp in rows["control_points"]:
         due = cp["due_on"]
+        assert isinstance(due, dt.date)
         if due <= as_of and rng.random() < 0.9:
             cp["done_on"] = due - dt.timedelta(days=rng.randint(0, 10))
     for slot in rows["indicator_slots"]:

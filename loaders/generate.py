@@ -13,6 +13,7 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 from graph.checksums import inn_with_checksum, ogrn_with_checksum
@@ -173,7 +174,7 @@ def _date(rng: random.Random, start: dt.date, days: int) -> dt.date:
     return start + dt.timedelta(days=rng.randrange(days))
 
 
-def _weighted(rng: random.Random, options: dict[str, float]) -> str:
+def _weighted(rng: random.Random, options: Mapping[str, float]) -> str:
     return rng.choices(list(options), weights=list(options.values()))[0]
 
 
@@ -218,7 +219,7 @@ def generate_region(seed: int, scale: Scale, cat: Catalogue,
         return f"{town}, ул. {rng.choice(v.STREETS)}, д. {rng.randint(1, 120)}"
 
     orgs: list[dict[str, Any]] = []  # with private keys: _block, _comps, _muni
-    copp = {"inn": new_inn(), "name": f"Центр опережающей профессиональной подготовки "
+    copp: dict[str, Any] = {"inn": new_inn(), "name": f"Центр опережающей профессиональной подготовки "
             f"{genitive(name)}", "short_name": f"ЦОПП {genitive(name)}", "kind": "COPP",
             "ogrn": ogrn(), "region": code, "municipality": munis[0][0],
             "address": address(munis[0][1]), "_block": None, "_muni": munis[0]}
@@ -291,17 +292,17 @@ def generate_region(seed: int, scale: Scale, cat: Catalogue,
                 k += n
         for j, group in enumerate(groups, start=1):
             block = group[0].split("-")[0]
-            partner = org["kind"] not in ("COPP", "COLLEGE")
-            kind = "PRODUCTION" if partner else {"IT": "LABORATORY", "ED": "CLASSROOM"}.get(
+            is_partner = org["kind"] not in ("COPP", "COLLEGE")
+            kind = "PRODUCTION" if is_partner else {"IT": "LABORATORY", "ED": "CLASSROOM"}.get(
                 block, "WORKSHOP")
             muni = org["_muni"]
             site = {"organization": org["inn"], "code": f"M{j}",
-                    "name": ("Производственная площадка" if partner else "Мастерская")
+                    "name": ("Производственная площадка" if is_partner else "Мастерская")
                     + " «" + "», «".join(cat.names[c] for c in group) + "»",
                     "kind": kind, "address": address(muni[1]), "municipality": muni[0],
                     "latitude": round(muni[2] + rng.uniform(-0.05, 0.05), 5),
                     "longitude": round(muni[3] + rng.uniform(-0.08, 0.08), 5),
-                    "workplaces": rng.choice((4, 6)) if partner else rng.choice((8, 10, 12, 12, 15))}
+                    "workplaces": rng.choice((4, 6)) if is_partner else rng.choice((8, 10, 12, 12, 15))}
             sites.append((site, group))
             out["sites"].append(site)
             for c in group:
@@ -354,8 +355,8 @@ def generate_region(seed: int, scale: Scale, cat: Catalogue,
     employers += [(p, 0.10 / max(1, len(site_partners))) for p in site_partners]
     for org, share in employers:
         for n in range(1, max(1, round(scale.staff * share)) + 1):
-            partner = org["kind"] not in ("COPP", "COLLEGE")
-            role = "EXPERT" if partner else _weighted(rng, ROLES)
+            is_partner = org["kind"] not in ("COPP", "COLLEGE")
+            role = "EXPERT" if is_partner else _weighted(rng, ROLES)
             quals = []
             if role in ("TEACHER", "MASTER", "EXPERT"):
                 for comp in rng.sample(org["_comps"], min(len(org["_comps"]), rng.choice((1, 1, 2)))):
@@ -368,7 +369,7 @@ def generate_region(seed: int, scale: Scale, cat: Catalogue,
             out["staff"].append({
                 "organization": org["inn"], "personnel_number": f"{n:05d}",
                 "full_name": _person(rng), "role": role,
-                "position": "Наставник от предприятия" if partner else v.POSITIONS[role],
+                "position": "Наставник от предприятия" if is_partner else v.POSITIONS[role],
                 "qualifications": quals})
 
     # programs and their modules

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from enum import Enum
+
 import strawberry
 
 from graph import enums as e
 
-_DESCRIPTIONS = {
+_DESCRIPTIONS: dict[type[Enum], str] = {
     e.OrganizationKind: "Kind of organization in the network.",
     e.SiteKind: "Kind of site (площадка).",
     e.EquipmentStatus: "Condition of an equipment item.",
@@ -29,29 +31,43 @@ _DESCRIPTIONS = {
 }
 
 
-def _wrap(cls: type) -> type:
-    wrapped = strawberry.enum(cls, description=_DESCRIPTIONS[cls])
-    for value in wrapped.__strawberry_definition__.values:
-        value.description = e.LABELS[cls][cls(value.value)]
-    return wrapped
+def graphql_enum(cls: type[Enum], description: str) -> None:
+    """Register a graph enum as a GraphQL enum (the same class), each value described by its
+    Russian label."""
+    definition = strawberry.enum(cls, description=description).__strawberry_definition__  # type: ignore[attr-defined]
+    labels = e.LABELS.get(cls, {})  # type: ignore[call-overload]
+    for value in definition.values:
+        value.description = labels.get(cls(value.value))
 
 
-OrganizationKind = _wrap(e.OrganizationKind)
-SiteKind = _wrap(e.SiteKind)
-EquipmentStatus = _wrap(e.EquipmentStatus)
-StaffRole = _wrap(e.StaffRole)
-ExpertStatus = _wrap(e.ExpertStatus)
-CompetencyStandard = _wrap(e.CompetencyStandard)
-ProgramType = _wrap(e.ProgramType)
-ProgramStatus = _wrap(e.ProgramStatus)
-ProgramFormat = _wrap(e.ProgramFormat)
-RequirementScope = _wrap(e.RequirementScope)
-AgreementKind = _wrap(e.AgreementKind)
-PartyRole = _wrap(e.PartyRole)
-LearnerCategory = _wrap(e.LearnerCategory)
-EnrollmentStatus = _wrap(e.EnrollmentStatus)
-CareerGuidanceKind = _wrap(e.CareerGuidanceKind)
-DigitalResourceKind = _wrap(e.DigitalResourceKind)
-ReferenceDocumentKind = _wrap(e.ReferenceDocumentKind)
-Recurrence = _wrap(e.Recurrence)
-RoadmapStatus = _wrap(e.RoadmapStatus)
+for _cls, _description in _DESCRIPTIONS.items():
+    graphql_enum(_cls, _description)
+
+# The GraphQL enums are the graph's own classes.
+from graph.enums import (  # noqa: E402
+    AgreementKind,
+    CareerGuidanceKind,
+    CompetencyStandard,
+    DigitalResourceKind,
+    EnrollmentStatus,
+    EquipmentStatus,
+    ExpertStatus,
+    LearnerCategory,
+    OrganizationKind,
+    PartyRole,
+    ProgramFormat,
+    ProgramStatus,
+    ProgramType,
+    Recurrence,
+    ReferenceDocumentKind,
+    RequirementScope,
+    RoadmapStatus,
+    SiteKind,
+    StaffRole,
+)
+
+__all__ = ["AgreementKind", "CareerGuidanceKind", "CompetencyStandard", "DigitalResourceKind",
+           "EnrollmentStatus", "EquipmentStatus", "ExpertStatus", "LearnerCategory",
+           "OrganizationKind", "PartyRole", "ProgramFormat", "ProgramStatus", "ProgramType",
+           "Recurrence", "ReferenceDocumentKind", "RequirementScope", "RoadmapStatus",
+           "SiteKind", "StaffRole", "graphql_enum"]

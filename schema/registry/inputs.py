@@ -52,7 +52,7 @@ def _graphql_type(annotation: Any) -> Any:
     if origin in (Union, types.UnionType):
         return _graphql_type(next(a for a in get_args(annotation) if a is not type(None)))
     if origin in (tuple, list):
-        return list[_graphql_type(get_args(annotation)[0])]
+        return list[_graphql_type(get_args(annotation)[0])]  # type: ignore[misc]
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         if annotation not in _NESTED:
             _NESTED[annotation] = input_type(annotation, f"{annotation.__name__}Input")

@@ -232,23 +232,23 @@ def _mutations(registry: str) -> dict[str, Any]:
                            created=0, updated=len(props), unchanged=0,
                            errors=[field_error(e, bulk=True) for e in errors])
 
-    one = Annotated[input_cls, strawberry.argument(description="The record.")]
-    many = Annotated[list[input_cls], strawberry.argument(
+    one = Annotated[input_cls, strawberry.argument(description="The record.")]  # type: ignore[valid-type]
+    many = Annotated[list[input_cls], strawberry.argument(  # type: ignore[valid-type]
         description=f"The records (at most {MAX_BULK}).")]
-    changes = Annotated[patch_cls, strawberry.argument(
+    changes = Annotated[patch_cls, strawberry.argument(  # type: ignore[valid-type]
         description="Fields to change; null clears an optional field.")]
-    create_one.__annotations__ = {"info": Info, "input": one, "return": Payload[node_cls]}
+    create_one.__annotations__ = {"info": Info, "input": one, "return": Payload[node_cls]}  # type: ignore[valid-type]
     create_many.__annotations__ = {"info": Info, "input": many,
-                                   "return": BulkPayload[node_cls]}
+                                   "return": BulkPayload[node_cls]}  # type: ignore[valid-type]
     version = Annotated[int | None, strawberry.argument(
         description="Write only if the stored version is this one (else CONFLICT): the "
                     "node's `version` as the editor read it.")]
     update_one.__annotations__ = {"info": Info, "id": gid, "patch": changes,
-                                  "expected_version": version, "return": Payload[node_cls]}
-    retire_one.__annotations__ = {"info": Info, "id": gid, "return": Payload[node_cls]}
-    retire_many.__annotations__ = {"info": Info, "ids": ids, "return": BulkPayload[node_cls]}
-    restore_one.__annotations__ = {"info": Info, "id": gid, "return": Payload[node_cls]}
-    restore_many.__annotations__ = {"info": Info, "ids": ids, "return": BulkPayload[node_cls]}
+                                  "expected_version": version, "return": Payload[node_cls]}  # type: ignore[valid-type]
+    retire_one.__annotations__ = {"info": Info, "id": gid, "return": Payload[node_cls]}  # type: ignore[valid-type]
+    retire_many.__annotations__ = {"info": Info, "ids": ids, "return": BulkPayload[node_cls]}  # type: ignore[valid-type]
+    restore_one.__annotations__ = {"info": Info, "id": gid, "return": Payload[node_cls]}  # type: ignore[valid-type]
+    restore_many.__annotations__ = {"info": Info, "ids": ids, "return": BulkPayload[node_cls]}  # type: ignore[valid-type]
     return {
         f"create_{snake}": strawberry.mutation(
             resolver=create_one, metadata=WRITE,

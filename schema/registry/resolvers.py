@@ -97,7 +97,7 @@ def _filter_input(registry: str, type_name: str) -> type:
 
 def _sort_input(registry: str, type_name: str) -> type:
     members = {k.upper(): k for k in [*LISTS[registry].all_sorts(), RELEVANCE]}
-    field_enum = strawberry.enum(Enum(f"{type_name}SortField", members),
+    field_enum = strawberry.enum(Enum(f"{type_name}SortField", members),  # type: ignore[call-overload]
                                  description="Sort key (ties broken by uid). RELEVANCE needs "
                                              "a search.")
     annotations = {"field": field_enum, "direction": SortDirection}
@@ -152,7 +152,7 @@ def people_list(info: Info, registry: str, filters: dict[str, Any], sort: str | 
     return sort
 
 
-def _list_field(registry: str, node_cls: type, description: str) -> Any:
+def _list_field(registry: str, node_cls: Any, description: str) -> Any:
     name = node_cls.__strawberry_definition__.name
     filter_cls = FILTERS[registry] = _filter_input(registry, name)
     sort_cls = SORTS[registry] = _sort_input(registry, name)
@@ -179,7 +179,7 @@ def _list_field(registry: str, node_cls: type, description: str) -> Any:
         "filter": Annotated[filter_cls | None, strawberry.argument(description="Filters.")],
         "sort": Annotated[sort_cls | None, strawberry.argument(
             description="Sort; default by name or code, by relevance when searching.")],
-        "return": Connection[node_cls],
+        "return": Connection[node_cls],  # type: ignore[valid-type]
     }
     return strawberry.field(resolver=resolve, description=description,
                             metadata=requires("read"))
@@ -194,4 +194,4 @@ Query = strawberry.type(
     description="Reads of the registries.",
 )
 
-assert set(NODE_TYPES) >= {cls.LABEL for cls, _ in LIST_FIELDS.values()}
+assert set(NODE_TYPES) >= {cls.LABEL for cls, _ in LIST_FIELDS.values()}  # type: ignore[attr-defined]

@@ -333,8 +333,8 @@ class Competency(Node):
                     include_retired: IncludeRetired = False) -> list[CompetencySite]:
         items = await load_traversal(info, "competency_sites", self._p["uid"], first,
                                      include_retired)
-        return [CompetencySite(site=node, covered_types=x["covered_types"],
-                               required_types=x["required_types"]) for node, x in items]
+        return [CompetencySite(site=node, covered_types=(x or {})["covered_types"],
+                               required_types=(x or {})["required_types"]) for node, x in items]
 
 
 @strawberry.type(description="An equipment type needed, per workplace or per group.")

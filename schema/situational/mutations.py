@@ -71,7 +71,7 @@ async def _write(info: Info, registry: str, key: dict[str, Any],
         uid = m.join_key(*(str(key[f]) for f in reg.model.KEY_FIELDS))
         cursor = await tx.run(fetch_cypher(reg), uids=[uid])
         props = [r["props"] async for r in cursor].pop()
-        return RoadmapPayload(**{_FIELD_OF[registry]: wrap(reg.label, props)})
+        return RoadmapPayload(**{_FIELD_OF[registry]: wrap(reg.label, props)})  # type: ignore[arg-type]
 
     return await context(info).write(work)
 
