@@ -106,7 +106,7 @@ query($p: String!, $home: String!, $n: Int!) {
     exact partnerCount totalDistanceKm
     assignments { moduleNumber siteUid organizationInn role hours distanceKm }
     unplaced { moduleNumber reasons { kind equipmentTypeCode required bestAvailable } }
-    agreements { participant { organizationInn } existingAgreements }
+    agreements { participant { organizationInn } existingAgreements { title } }
   }
 }"""
 PLAN_PROGRAMS, PLAN_MODULES = 20, 10

@@ -254,10 +254,33 @@ def move_denial(principal: Principal, registry: str, before: m.Node,
     return None
 
 
+# States a record enters only through its workflow (the source named), never by a plain
+# create or update: a program goes to review and is approved by the expert review.
+WORKFLOW_STATES: dict[str, tuple[str, frozenset[str], str]] = {
+    "programs": ("status", frozenset({"REVIEW", "APPROVED"}), "review"),
+}
+
+
+def workflow_denial(registry: str, before: m.Node | None, after: m.Node,
+                    source: str) -> str | None:
+    rule = WORKFLOW_STATES.get(registry)
+    if rule is None or source == rule[2]:
+        return None
+    field_name, states, _ = rule
+    value = getattr(after, field_name)
+    value = getattr(value, "value", value)
+    was = getattr(before, field_name, None) if before is not None else None
+    if value in states and value != getattr(was, "value", was):
+        return ("статусы «на экспертизе» и «утверждена» программа получает только через "
+                "экспертизу (submitProgramForReview, decideProgram)")
+    return None
+
+
 def write_denials(principal: Principal, registry: str, rows: Sequence[tuple[int, m.Node]],
-                  before: dict[str, m.Node], lookup: dict[str, Any] | None) -> list[RowError]:
+                  before: dict[str, m.Node], lookup: dict[str, Any] | None,
+                  source: str = "api") -> list[RowError]:
     """One error per row the principal may not write, as stored (`before`, by uid) or as
-    given. `lookup` is ACCESS_CYPHER's record."""
+    given. `lookup` is ACCESS_CYPHER's record; `source` the front door (workflows)."""
     if principal.role == "admin":
         return []
     found = Lookup.of(lookup)
@@ -270,6 +293,7 @@ def write_denials(principal: Principal, registry: str, rows: Sequence[tuple[int,
         reason = reason or denial(principal, registry, node, found, stored=False)
         if stored and not reason:
             reason = move_denial(principal, registry, stored, node)
+        reason = reason or workflow_denial(registry, stored, node, source)
         if reason:
             value = owner.key(stored or node)
             errors.append(RowError(row, column, value if value is not None else principal.name,

@@ -113,14 +113,14 @@ def _model(registry: Registry, props: dict[str, Any]) -> m.Node:
 
 
 def _denials_plan(principal: Principal, registry: Registry, rows: Sequence[tuple[int, m.Node]],
-                  stored: dict[str, dict[str, Any]]) -> Plan:
+                  stored: dict[str, dict[str, Any]], source: str = "api") -> Plan:
     """Rights on each row's stored record (when it exists) and on the record as given."""
     if principal.role == "admin" or not rows:
         return write_denials(principal, registry.name, rows, {}, None)
     before = {uid: _model(registry, props) for uid, props in stored.items()}
     nodes = [n for _, n in rows] + list(before.values())
     [lookup] = yield ACCESS_CYPHER, access_params(principal, registry.name, nodes)
-    return write_denials(principal, registry.name, rows, before, lookup)
+    return write_denials(principal, registry.name, rows, before, lookup, source)
 
 
 def ingest_plan(prepared: Prepared, *, partial: bool, dry_run: bool, now: dt.datetime | None,
@@ -135,7 +135,7 @@ def ingest_plan(prepared: Prepared, *, partial: bool, dry_run: bool, now: dt.dat
         need = principal.role != "admin"
         stored = (yield from stored_plan(registry, [n.uid for _, n in prepared.valid],
                                          lock=not dry_run)) if need else {}
-    denied = yield from _denials_plan(principal, registry, prepared.valid, stored)
+    denied = yield from _denials_plan(principal, registry, prepared.valid, stored, source)
     ref_errors = yield from references_plan(registry, prepared.valid)
     report, nodes = _decide(prepared, denied + ref_errors, partial, dry_run)
     if nodes is None:

@@ -13,7 +13,9 @@ from graph.registry import REGISTRIES
 
 # 2: the audit trail moved from one Change node per row to one ChangeSet per batch.
 # 3: STOCKS indexed on (type, region, municipality) instead of (type, municipality).
-SCHEMA_VERSION = 3
+# 4: indicator slots still on an earlier default KPI rebound to the current one
+#    (graph.roadmap.PREVIOUS_SLOT_KPIS → SLOT_KPIS); slots a region bound otherwise are kept.
+SCHEMA_VERSION = 4
 
 # Properties that list filters and sorts use, per label.
 RANGE_INDEXES: dict[str, tuple[str, ...]] = {
@@ -79,12 +81,23 @@ def statements() -> list[str]:
     # A region's or municipality's stock of a type (graph/stock.py, graph/capability.py).
     out.append("CREATE INDEX stocks_place IF NOT EXISTS "
                "FOR ()-[k:STOCKS]-() ON (k.type, k.region, k.municipality)")
-    # Network plans (graph/planning.py): not registries, own keys.
+    # Network plans (graph/planning/store.py): not registries, own keys.
     for label in ("NetworkPlan", "PlanAssignment"):
         out.append(f"CREATE CONSTRAINT {label.lower()}_uid IF NOT EXISTS "
                    f"FOR (n:{label}) REQUIRE n.uid IS UNIQUE")
     for prop in ("program", "home_organization", "status"):
         out.append(f"CREATE INDEX networkplan_{prop} IF NOT EXISTS FOR (n:NetworkPlan) ON (n.{prop})")
+    # Public services (graph/public_services): workflow nodes, not registries.
+    for label in ("Application", "ProgramReview", "Survey", "SurveyResponse"):
+        out.append(f"CREATE CONSTRAINT {label.lower()}_uid IF NOT EXISTS "
+                   f"FOR (n:{label}) REQUIRE n.uid IS UNIQUE")
+    out.append("CREATE CONSTRAINT application_dedupe IF NOT EXISTS "
+               "FOR (n:Application) REQUIRE n.dedupe IS UNIQUE")
+    for prop in ("token_hash", "status", "region", "organization", "updated_at"):
+        out.append(f"CREATE INDEX application_{prop} IF NOT EXISTS "
+                   f"FOR (n:Application) ON (n.{prop})")
+    out.append("CREATE INDEX surveyresponse_survey IF NOT EXISTS "
+               "FOR (n:SurveyResponse) ON (n.survey)")
     out.append("CREATE CONSTRAINT hubschema_id IF NOT EXISTS FOR (n:HubSchema) REQUIRE n.id IS UNIQUE")
     return out
 
@@ -122,6 +135,27 @@ def upgrade_audit(driver: Any, database: str | None = None) -> None:
         session.run(CONVERT_CHANGES).consume()  # CALL … IN TRANSACTIONS: an implicit transaction
 
 
+# Version 3 → 4: every region's slot still bound to the old default of its (activity, index).
+REBIND_SLOTS = """
+UNWIND $rebind AS r
+MATCH (s:IndicatorSlot)
+WHERE s.activity = r.activity AND s.index = r.index AND s.kpi = r.old
+SET s.kpi = r.new, s.updatedAt = $now, s.version = coalesce(s.version, 0) + 1
+RETURN count(s) AS rebound
+"""
+
+
+def rebind_slots(driver: Any, database: str | None = None) -> int:
+    """Rebind stored indicator slots from a changed default KPI to the new one; how many."""
+    import datetime as dt
+
+    from graph.roadmap import slot_rebindings  # roadmap → ingest: not at import time
+
+    records, _, _ = driver.execute_query(REBIND_SLOTS, rebind=slot_rebindings(),
+                                         now=dt.datetime.now(dt.UTC), database_=database)
+    return records[0]["rebound"]
+
+
 def migrate(driver: Any, database: str | None = None) -> int:
     """Apply every statement (each is IF NOT EXISTS), wait for indexes, record the version."""
     stmts = statements()
@@ -129,6 +163,7 @@ def migrate(driver: Any, database: str | None = None) -> int:
         driver.execute_query(stmt, database_=database)
     driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
     upgrade_audit(driver, database)
+    rebind_slots(driver, database)
     for stmt in OLD_SCHEMA:
         driver.execute_query(stmt, database_=database)
     driver.execute_query(

@@ -33,6 +33,9 @@ PERSONAL: dict[str, tuple[str, ...]] = {
     "career_guidance_events": ("learners",),  # the external ids of known participants
     "learners": (ALL_FIELDS,),
     "enrollments": (ALL_FIELDS,),
+    # applications to enrol or to join the network (graph/public_services/applications.py):
+    # contacts of the applicant; not a registry, read only through `applications`
+    "applications": (ALL_FIELDS,),
 }
 
 # role → the kind of scope it reads people in (see people_scope).
@@ -83,6 +86,13 @@ OWNERS: dict[str, Owners] = {
         regions="[({n})-[:IN_COHORT]->(:Cohort)-[:RUN_BY]->(priv_o:Organization)"
                 " | priv_o.region]",
         organizations="[({n})-[:IN_COHORT]->(priv_c:Cohort) | priv_c.organization]",
+    ),
+    # applications: the region's operator; the organization running the cohort applied to
+    # (partner applications have none: the operator's)
+    "applications": Owners(
+        "Application",
+        regions="[{n}.region]",
+        organizations="[x IN [{n}.organization] WHERE x IS NOT NULL]",
     ),
 }
 
@@ -191,3 +201,19 @@ def readable_props(scope: Scope, props: Mapping[str, Any]) -> bool | None:
 def staff_organization(staff_uid: str) -> str:
     """The employer's ИНН from a staff key (ИНН:табельный номер)."""
     return staff_uid.split(":", 1)[0]
+
+
+_READ_SCOPE = {"all": "все", "region": "своего региона", "organizations": "своих организаций",
+               "none": "—"}
+
+
+def matrix_markdown() -> str:
+    """The personal-data read table of README: registry × role, from PERSONAL and READERS."""
+    roles = ("admin", "operator", "registrar", "planner", "viewer")
+    lines = ["| реестр | персональные данные | " + " | ".join(roles) + " |",
+             "|---|---|" + "---|" * len(roles)]
+    for registry, fields in PERSONAL.items():
+        what = "вся запись" if fields == (ALL_FIELDS,) else ", ".join(fields)
+        cells = " | ".join(_READ_SCOPE[READERS[r]] for r in roles)
+        lines.append(f"| {registry} | {what} | {cells} |")
+    return "\n".join(lines)

@@ -107,10 +107,15 @@ PLAN_FIELDS = """
   assignments { moduleNumber organizationInn role siteUid staff { fullName }
                 equipment { uid } module { name } }
   unplaced { moduleNumber reasons { kind equipmentTypeCode required bestAvailable message } }
-  agreements { programCode learners start end existingAgreements
+  agreements { programCode learners start end programKind programLevel programFocus
+    learnerStatus existingAgreements { uid number signedOn title agreement { number } }
     base { organizationInn role roleLabel hours modules { number hours } }
     participant { organizationInn role roleLabel hours sites { uid name }
-                  equipment { uid } staff { fullName } modules { number name hours } } }
+                  equipment { typeCode name quantity line } staff { fullName }
+                  modules { number name hours } }
+    resources { organizationInn role moduleNumber hours siteName
+                equipment { line } staff { fullName } }
+    documents { organizationInn role document moduleNumbers } }
 """
 
 
@@ -118,7 +123,11 @@ def test_plan_network_program(plan_api):
     query = f"""query($home: String!) {{
       planNetworkProgram(program: "P-NET", cohortSize: 10, homeOrganization: $home,
                          start: "2027-09-01", end: "2027-12-25") {{ {PLAN_FIELDS} }} }}"""
-    plan = plan_api.data(query, {"home": inn(plan_region.H)})["planNetworkProgram"]
+    plan, statements = plan_api.counted(query, {"home": inn(plan_region.H)})
+    plan = plan["planNetworkProgram"]
+    # the program with the region's supply, the chosen parties' details, then the modules
+    # (one batch) and the existing agreement (one batch)
+    assert statements == 4
     assert plan["exact"] and plan["partnerCount"] == 2 and plan["status"] == "DRAFT"
     assert [a["moduleNumber"] for a in plan["assignments"]] == [1, 2, 3, 4, 5, 6, 7]
     assert plan["assignments"][0]["role"] == "BASE"
@@ -130,6 +139,25 @@ def test_plan_network_program(plan_api):
     assert a["participant"]["roleLabel"] == "Организация-участник"
     assert (a["learners"], a["start"], a["end"]) == (10, "2027-09-01", "2027-12-25")
     assert [m["number"] for m in a["participant"]["modules"]] == [2, 3, 4]
+    assert a["programKind"].startswith("дополнительная профессиональная программа")
+    assert a["programFocus"] == "Сварочные технологии, Наставничество"  # modules, in order
+    assert "обучающимися базовой организации" in a["learnerStatus"]
+    assert a["participant"]["equipment"] == [
+        {"typeCode": f"T{k}", "name": f"Станок T{k}", "quantity": 1,
+         "line": f"Станок T{k} — 1 шт."} for k in (2, 3, 4)]
+    assert [(r["moduleNumber"], r["role"], r["hours"]) for r in a["resources"]] == [
+        (1, "BASE", 8), (2, "PARTICIPANT", 12), (3, "PARTICIPANT", 13), (4, "PARTICIPANT", 14)]
+    assert a["resources"][1]["equipment"] == [{"line": "Станок T2 — 1 шт."}]
+    assert [(d["role"], d["moduleNumbers"]) for d in a["documents"]] == [
+        ("BASE", [1, 2, 3, 4, 5, 6, 7]), ("PARTICIPANT", [2, 3, 4])]
+    b = plan["agreements"][1]
+    assert b["existingAgreements"] == [{"uid": f"{inn(plan_region.H)}:7", "number": "7",
+                                        "signedOn": "2025-01-10", "title": "№ 7 от 10.01.2025",
+                                        "agreement": {"number": "7"}}]
+    minimal = """query($home: String!) { planNetworkProgram(program: "P-NET", cohortSize: 10,
+      homeOrganization: $home) { uid agreements { programKind existingAgreements { title } } } }"""
+    _, statements = plan_api.counted(minimal, {"home": inn(plan_region.H)})
+    assert statements == 2
     body = plan_api.execute(
         '{ planNetworkProgram(program: "NOPE", cohortSize: 5, homeOrganization: "1") { uid } }')
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
@@ -142,15 +170,29 @@ def test_save_list_status_and_document(plan_api):
       saveNetworkPlan(program: "P-NET", cohortSize: 10, homeOrganization: $home,
                       start: "2027-09-01", end: "2027-12-25") {{
         plan {{ {PLAN_FIELDS} }} errors {{ field message }} }} }}"""
-    saved = plan_api.data(save, {"home": home})["saveNetworkPlan"]
+    saved, statements = plan_api.counted(save, {"home": home})
+    saved = saved["saveNetworkPlan"]
+    # the base organization's rule, the program with the supply, the details, the plan, the
+    # audit record; then the modules and the existing agreement (one batch each)
+    assert statements == 7
     assert saved["errors"] == [] and saved["plan"]["uid"] == f"{home}:P-NET:2027-09-01"
     uid = saved["plan"]["uid"]
-    listed = plan_api.data('{ networkPlans(program: "P-NET") { hasNextPage '
-                           'nodes { uid status partnerCount assignments { moduleNumber } '
-                           'agreements { participant { organizationInn } } } } }')
-    nodes = listed["networkPlans"]["nodes"]
+    _, statements = plan_api.counted("""mutation($home: String!) {
+      saveNetworkPlan(program: "P-NET", cohortSize: 10, homeOrganization: $home,
+                      start: "2027-09-01", end: "2027-12-25") { plan { uid } } }""",
+                                     {"home": home})
+    assert statements == 5
+    listed, statements = plan_api.counted(
+        '{ networkPlans(program: "P-NET") { totalCount pageInfo { hasNextPage endCursor } '
+        'edges { cursor node { uid status partnerCount assignments { moduleNumber } '
+        'agreements { participant { organizationInn } } } } } }')
+    assert statements == 1  # the page and totalCount in one statement
+    page = listed["networkPlans"]
+    nodes = [e["node"] for e in page["edges"]]
     assert [(n["uid"], n["status"], n["partnerCount"]) for n in nodes] == [(uid, "DRAFT", 2)]
     assert len(nodes[0]["assignments"]) == 7 and len(nodes[0]["agreements"]) == 2
+    assert page["totalCount"] == 1 and not page["pageInfo"]["hasNextPage"]
+    assert page["pageInfo"]["endCursor"] == page["edges"][0]["cursor"] != uid  # opaque
 
     status = """mutation($uid: String!, $s: NetworkPlanStatus!) {
       setNetworkPlanStatus(uid: $uid, status: $s) { plan { status } errors { message } } }"""
@@ -165,6 +207,7 @@ def test_save_list_status_and_document(plan_api):
     assert audit["changes"]["nodes"] == [  # newest first; the refused save wrote nothing
         {"uid": uid, "op": "UPDATE", "fields": [{"field": "status"}]},
         {"uid": uid, "op": "SAVE", "fields": [{"field": "assignments"}]},
+        {"uid": uid, "op": "SAVE", "fields": [{"field": "assignments"}]},  # saved twice
     ]
 
     doc = plan_api.data('query($uid: String!) { networkPlanDocument(uid: $uid) '
@@ -176,3 +219,38 @@ def test_save_list_status_and_document(plan_api):
         base64.b64decode(doc["contentBase64"]))).paragraphs)
     assert "о сетевой форме реализации образовательной программы" in text
     assert "Численность обучающихся: 10 чел." in text
+    # a stored plan's draft states the art. 15 fields too (read back from the graph)
+    assert "Действующие соглашения сторон: № 7 от 10.01.2025" in text
+    assert "Направленность: Сварочные технологии, Наставничество." in text
+    assert "Оборудование: Станок T5 — 1 шт.; Станок T6 — 1 шт.; Станок T7 — 1 шт." in text
+    assert "3. Статус обучающихся" in text and "6. Документы, выдаваемые по итогам обучения" \
+        in text
+
+
+def test_network_plans_pages(plan_api):
+    home = inn(plan_region.H)
+    save = """mutation($home: String!, $start: Date!) {
+      saveNetworkPlan(program: "P-NET", cohortSize: 10, homeOrganization: $home,
+                      start: $start) { plan { uid } errors { message } } }"""
+    uids = [plan_api.data(save, {"home": home, "start": s})["saveNetworkPlan"]["plan"]["uid"]
+            for s in ("2028-02-01", "2027-09-01", "2027-11-01")]
+    query = """query($after: String, $status: NetworkPlanStatus, $home: String) {
+      networkPlans(first: 2, after: $after, homeOrganization: $home, status: $status) {
+        totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+        edges { cursor node { uid } } } }"""
+    first = plan_api.data(query, {"after": None, "home": home})["networkPlans"]
+    assert [e["node"]["uid"] for e in first["edges"]] == sorted(uids)[:2]
+    assert first["totalCount"] == 3
+    assert first["pageInfo"]["hasNextPage"] and not first["pageInfo"]["hasPreviousPage"]
+    assert first["pageInfo"]["startCursor"] == first["edges"][0]["cursor"]
+    second = plan_api.data(query, {"after": first["pageInfo"]["endCursor"],
+                                   "home": home})["networkPlans"]
+    assert [e["node"]["uid"] for e in second["edges"]] == sorted(uids)[2:]
+    assert not second["pageInfo"]["hasNextPage"] and second["pageInfo"]["hasPreviousPage"]
+    assert second["totalCount"] == 3
+    none = plan_api.data(query, {"after": None, "status": "RUNNING",
+                                 "home": home})["networkPlans"]
+    assert none["edges"] == [] and none["totalCount"] == 0
+    assert none["pageInfo"]["endCursor"] is None
+    body = plan_api.execute(query, {"after": uids[0], "home": home})  # a uid is not a cursor
+    assert body["errors"][0]["extensions"]["code"] == "BAD_ARGUMENT"

@@ -14,12 +14,15 @@ from graph.planning import (
     PlanningError,
     choose_exact,
     choose_greedy,
-    load_plan_with_agreements,
+    fetch_input,
+    load_plan,
     load_plans,
     plan_network_program,
     save_plan,
     set_plan_status,
+    solve,
 )
+from graph.writes import run_plan
 from tests.factories import inn, plan_operators, write_all
 
 A, B = "22701000", "22721000"
@@ -104,7 +107,7 @@ def plan(driver, **kw):
     kw.setdefault("start", START)
     kw.setdefault("end", END)
     with driver.session() as s:
-        return s.execute_read(lambda tx: plan_network_program(tx, "P-NET", inn(H), **kw))
+        return s.execute_read(lambda tx: run_plan(tx, plan_network_program("P-NET", inn(H), **kw)))
 
 
 def _placement(p):
@@ -121,8 +124,7 @@ def test_two_partners_where_greedy_takes_three(graph):
     assert home.staff[0].full_name == f"Мастер {H}" and home.equipment[0].uid == f"{inn(H)}:H-1"
     # the same data through the documented greedy heuristic takes C first, then A and B
     with graph.session() as s:
-        from graph.planning import fetch_input, solve
-        data = s.execute_read(lambda tx: fetch_input(tx, "P-NET", inn(H), START))
+        data = s.execute_read(lambda tx: run_plan(tx, fetch_input("P-NET", inn(H), START)))
     greedy = solve(data, 10, start=START, end=END, exact_limit=0)
     assert not greedy.exact and sorted(greedy.partners) == sorted(inn(o) for o in (PA, PB, PC))
 
@@ -130,7 +132,7 @@ def test_two_partners_where_greedy_takes_three(graph):
 def test_candidate_sites_come_from_the_regions_stock_index(graph):
     """The planner reads the home region's stock of each needed type through one seek of the
     STOCKS (type, region, municipality) index, not every site stocking the type."""
-    from graph.planning import PLAN_INPUT_CYPHER, _input_params
+    from graph.planning.reads import PLAN_INPUT_CYPHER, _input_params
 
     params = _input_params("P-NET", inn(H), START)
     ops = plan_operators(graph.execute_query("EXPLAIN " + PLAN_INPUT_CYPHER, params).summary.plan)
@@ -181,10 +183,12 @@ def test_agreement_fields(graph):
     assert a.base.modules == ((1, "Охрана труда", 8),) and a.base.hours == 8
     assert [m[0] for m in a.participant.modules] == [2, 3, 4] and a.participant.hours == 12 + 13 + 14
     assert a.participant.sites == ((f"{inn(PA)}:W", f"Мастерская {PA}"),)
-    assert [u.uid for u in a.participant.equipment] == [f"{inn(PA)}:{PA}-{k}" for k in (2, 3, 4)]
+    assert [(g.type, g.name, g.quantity) for g in a.participant.equipment] == [
+        (f"T{k}", f"Станок T{k}", 1) for k in (2, 3, 4)]
     assert [s.full_name for s in a.participant.staff] == [f"Мастер {PA}"]
     assert a.existing_agreements == ()
-    assert by_partner[inn(PB)].existing_agreements == (f"{inn(H)}:7",)
+    (existing,) = by_partner[inn(PB)].existing_agreements
+    assert (existing.uid, existing.label) == (f"{inn(H)}:7", "№ 7 от 10.01.2025")
 
 
 def test_prefers_partner_with_agreement_then_distance(graph):
@@ -210,9 +214,9 @@ def test_prefers_partner_with_agreement_then_distance(graph):
 def test_errors_are_clear(graph):
     with graph.session() as s:
         with pytest.raises(PlanningError, match="не найдена"):
-            s.execute_read(lambda tx: plan_network_program(tx, "NOPE", inn(H), 10))
+            s.execute_read(lambda tx: run_plan(tx, plan_network_program("NOPE", inn(H), 10)))
         with pytest.raises(PlanningError, match="базовая организация"):
-            s.execute_read(lambda tx: plan_network_program(tx, "P-NET", inn(99), 10))
+            s.execute_read(lambda tx: run_plan(tx, plan_network_program("P-NET", inn(99), 10)))
     with pytest.raises(PlanningError, match="раньше"):
         plan(graph, start=END, end=START)
 
@@ -228,10 +232,10 @@ def _counts(driver):
 def test_plan_save_list_status_and_docx(graph):
     p, _ = plan(graph)
     with graph.session() as s:
-        uid = s.execute_write(lambda tx: save_plan(tx, p))
+        uid = s.execute_write(lambda tx: run_plan(tx, save_plan(p)))
         counts = _counts(graph)
         assert counts == (1 + 7, 2 + 7, 7 * 3)
-        assert s.execute_write(lambda tx: save_plan(tx, p)) == uid  # idempotent
+        assert s.execute_write(lambda tx: run_plan(tx, save_plan(p))) == uid  # idempotent
         assert _counts(graph) == counts
         records, _, _ = graph.execute_query(
             "MATCH (:NetworkPlan {uid: $u})-[:HAS_ASSIGNMENT]->(x)-[:AT_SITE]->(s), "
@@ -239,22 +243,24 @@ def test_plan_save_list_status_and_docx(graph):
         assert [(r["n"], r["s"]) for r in records][:2] == [(1, f"{inn(H)}:MAIN"),
                                                            (2, f"{inn(PA)}:W")]
 
-        plans, more = s.execute_read(lambda tx: load_plans(tx, PlanFilter(program="P-NET")))
+        page = s.execute_read(lambda tx: run_plan(tx, load_plans(PlanFilter(program="P-NET"))))
+        plans, more = page.plans, page.has_next_page
         assert [(x.uid, x.status, len(x.assignments)) for x, _ in plans] == [(uid, "DRAFT", 7)]
         assert not more and plans[0][0].start == START
         assert [u.module_number for u in plans[0][0].unplaced] == [8, 9]
         assert len(plans[0][1]) == 2
 
         with pytest.raises(PlanningError, match="только из статуса"):
-            s.execute_write(lambda tx: set_plan_status(tx, uid, "RUNNING"))
-        s.execute_write(lambda tx: set_plan_status(tx, uid, "AGREED"))
+            s.execute_write(lambda tx: run_plan(tx, set_plan_status(uid, "RUNNING")))
+        s.execute_write(lambda tx: run_plan(tx, set_plan_status(uid, "AGREED")))
         with pytest.raises(PlanningError, match="только проект"):
-            s.execute_write(lambda tx: save_plan(tx, p))
-        s.execute_write(lambda tx: set_plan_status(tx, uid, "RUNNING"))
-        plans, _ = s.execute_read(lambda tx: load_plans(tx, PlanFilter(status="RUNNING")))
+            s.execute_write(lambda tx: run_plan(tx, save_plan(p)))
+        s.execute_write(lambda tx: run_plan(tx, set_plan_status(uid, "RUNNING")))
+        plans = s.execute_read(
+            lambda tx: run_plan(tx, load_plans(PlanFilter(status="RUNNING")))).plans
         assert [x.uid for x, _ in plans] == [uid]
 
-        stored, drafts = s.execute_read(lambda tx: load_plan_with_agreements(tx, uid))
+        stored, drafts = s.execute_read(lambda tx: run_plan(tx, load_plan(uid)))
     assert [d.participant.organization for d in drafts] == [inn(PA), inn(PB)]
     doc = Document(io.BytesIO(agreements_docx(stored, drafts)))
     text = "\n".join(par.text for par in doc.paragraphs)
@@ -264,9 +270,10 @@ def test_plan_save_list_status_and_docx(graph):
     assert "«Сварщик (сетевая форма)» (код P-NET, 200 ч)" in text
     assert "Численность обучающихся: 10 чел." in text
     assert "Срок реализации: с 01.09.2027 по 25.12.2027." in text
-    assert f"Оборудование: Станок T2 (инв. № {PA}-2), 1 шт." in text
+    assert "Оборудование: Станок T2 — 1 шт.; Станок T3 — 1 шт.; Станок T4 — 1 шт." in text
     assert f"Педагогические работники: Мастер {PA}" in text
-    assert f"Действующие соглашения сторон: {inn(H)}:7" in text
+    assert "Действующие соглашения сторон: № 7 от 10.01.2025" in text
+    assert f"{inn(H)}:7" not in text
     rows = [[c.text for c in row.cells] for row in doc.tables[0].rows]
     assert rows[0] == ["Сторона", "№", "Модуль", "Часы"]
     assert [f"Организация {H}", "1", "Охрана труда", "8"] in rows

@@ -277,3 +277,26 @@ def test_network_plans_are_written_only_in_the_home_organizations_region(served)
                                   u=uid).records
     assert plan["s"] == "DRAFT"
     assert registrar.data(save, {"home": A})["saveNetworkPlan"]["plan"]["uid"] == uid
+
+
+def test_program_approval_only_through_the_expert_review(served):
+    driver, url = served
+    write_all(driver, {"programs": [PLAN_PROGRAM]})
+    program = encode_id("Program", "PA")
+    update = ('mutation($id: ID!, $s: ProgramStatus!) { updateProgram(id: $id, '
+              'patch: {status: $s}) { status errors { message } } }')
+    for token in (token_for("registrar", organizations=[A]), token_for("operator", region="52")):
+        client = GraphQLClient(url, token=token)
+        for status in ("REVIEW", "APPROVED"):
+            refused = client.data(update, {"id": program, "s": status})["updateProgram"]
+            assert refused["status"] is None and "экспертиз" in refused["errors"][0]["message"]
+        created = client.data("""mutation { createProgram(input: {code: "PX", name: "Быстрая",
+            type: EMPLOYER_ORDERED, hours: 16, organization: "%s", status: APPROVED}) {
+            status errors { message } } }""" % A)["createProgram"]
+        assert created["status"] is None
+    [p] = driver.execute_query("MATCH (p:Program) RETURN collect(p.status) AS s").records
+    assert p["s"] == ["DRAFT"]
+    # other statuses stay the owner's to set
+    registrar = GraphQLClient(url, token=token_for("registrar", organizations=[A]))
+    assert registrar.data(update, {"id": program, "s": "ARCHIVED"})["updateProgram"][
+        "status"] == "UPDATED"

@@ -1,2 +1,2 @@
 """GraphQL of capability matching and network-program planning (graph/capability.py,
-graph/planning.py): types, thin resolvers, mutations."""
+graph/planning/): types, thin resolvers, mutations."""

@@ -11,6 +11,7 @@ from strawberry.types import Info
 from graph import audit
 from graph import planning as pl
 from graph.access import plan_denial
+from graph.writes import run_plan_async
 from schema.capability.resolvers import plan_view
 from schema.capability.types import NetworkPlan, NetworkPlanStatus
 from schema.core.access import requires
@@ -79,10 +80,9 @@ class Mutation:
         async def work(tx: Any) -> tuple[pl.NetworkPlan, list[pl.AgreementDraft]]:
             actor = await _checked_actor(info, tx, home=home_organization)
             now = dt.datetime.now(dt.UTC)
-            plan, drafts = await pl.plan_network_program_async(
-                pl.tx_reader(tx), program, home_organization, cohort_size, max_partners,
-                start, end)
-            uid = await pl.save_plan_async(tx, plan, now)
+            plan, drafts = await run_plan_async(tx, pl.plan_network_program(
+                program, home_organization, cohort_size, max_partners, start, end))
+            uid = await run_plan_async(tx, pl.save_plan(plan, now))
             await audit.record_async(tx, "NetworkPlan", [{
                 "uid": uid, "op": "save", "fields": ["assignments"],
                 "after": {"modules": len(plan.assignments), "unplaced": len(plan.unplaced)},
@@ -107,11 +107,11 @@ class Mutation:
         async def work(tx: Any) -> tuple[pl.NetworkPlan, list[pl.AgreementDraft]]:
             actor = await _checked_actor(info, tx, plan=uid)
             now = dt.datetime.now(dt.UTC)
-            await pl.set_plan_status_async(tx, uid, status.value)
+            await run_plan_async(tx, pl.set_plan_status(uid, status.value, now))
             await audit.record_async(tx, "NetworkPlan", [{
                 "uid": uid, "op": "update", "fields": ["status"],
                 "after": {"status": status.value}}], actor, "graphql", now)
-            return await pl.load_plan_with_agreements_async(pl.tx_reader(tx), uid)
+            return await run_plan_async(tx, pl.load_plan(uid))
 
         try:
             plan, drafts = await context(info).write(work)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import datetime as dt
+import json
+from collections.abc import AsyncIterator
 from dataclasses import replace
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -15,17 +18,18 @@ from graph import planning as pl
 from graph import privacy
 from graph.agreement_doc import DOCX_MEDIA_TYPE, agreements_docx, docx_filename
 from graph.kpi import UNKNOWN_CODES_CYPHER
+from graph.writes import Plan, run_plan_async
 from schema.capability.types import (
     Document,
     GeoPointInput,
     NetworkPlan,
-    NetworkPlanConnection,
     NetworkPlanStatus,
     SiteCapabilityConnection,
     site_connection,
     staff_first_selected,
 )
 from schema.core.access import requires
+from schema.core.connection import Connection, page_of, selects
 from schema.core.errors import api_error
 from schema.core.node import check_limit, context, load_nodes
 from schema.registry.types import people_scope
@@ -35,6 +39,28 @@ from schema.situational.resolvers import not_found
 def reader(info: Info) -> cap.Read:
     ctx = context(info)
     return lambda query, params: ctx.read(query, **params)
+
+
+async def _records(rows: list[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
+    for row in rows:
+        yield row
+
+
+class ContextReads:
+    """The request's reads in the shape `graph.writes.run_plan_async` drives (`await
+    tx.run(query, params)`, then `async for`): each statement of a read plan is one counted
+    read of the request context."""
+
+    def __init__(self, info: Info) -> None:
+        self._ctx = context(info)
+
+    async def run(self, query: str, params: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        return _records(await self._ctx.read(query, **params))
+
+
+async def read_plan(info: Info, plan: Plan) -> Any:
+    """Run a read plan (graph/planning) through the request context."""
+    return await run_plan_async(ContextReads(info), plan)
 
 
 def bad(exc: ValueError) -> Exception:
@@ -73,6 +99,7 @@ async def names_in_scope(info: Info, plan: pl.NetworkPlan, drafts: list[pl.Agree
         return plan, drafts
     staff = [s for a in plan.assignments for s in a.staff]
     staff += [s for d in drafts for p in (d.base, d.participant) for s in p.staff]
+    staff += [s for d in drafts for u in d.resources for s in u.staff]
     inns = sorted({privacy.staff_organization(s.uid) for s in staff})
     regions: dict[str, str | None] = {}
     if scope.region is not None and inns:
@@ -91,9 +118,26 @@ async def names_in_scope(info: Info, plan: pl.NetworkPlan, drafts: list[pl.Agree
     plan = replace(plan, assignments=tuple(replace(a, staff=shown(a.staff))
                                            for a in plan.assignments))
     drafts = [replace(d, base=replace(d.base, staff=shown(d.base.staff)),
-                      participant=replace(d.participant, staff=shown(d.participant.staff)))
+                      participant=replace(d.participant, staff=shown(d.participant.staff)),
+                      resources=tuple(replace(u, staff=shown(u.staff)) for u in d.resources))
               for d in drafts]
     return plan, drafts
+
+
+def _plan_cursor(uid: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps(["networkPlan", uid]).encode()).decode()
+
+
+def _plan_after(cursor: str) -> str:
+    """The plan uid of a `networkPlans` cursor."""
+    try:
+        tag, uid = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
+        if tag != "networkPlan" or not isinstance(uid, str) or not uid or len(uid) > 200:
+            raise ValueError(cursor)
+        return uid
+    except (ValueError, TypeError, binascii.Error, UnicodeError):
+        raise api_error("Неверный курсор: возьмите pageInfo.endCursor из ответа без "
+                        "изменений.", "BAD_ARGUMENT") from None
 
 
 @strawberry.type
@@ -147,8 +191,8 @@ class Query:
         end: Annotated[dt.date | None, strawberry.argument(description="Term end.")] = None,
     ) -> NetworkPlan:
         try:
-            plan, drafts = await pl.plan_network_program_async(
-                reader(info), program, home_organization, cohort_size, max_partners, start, end)
+            plan, drafts = await read_plan(info, pl.plan_network_program(
+                program, home_organization, cohort_size, max_partners, start, end))
         except pl.PlanningError as exc:
             await unknown_codes(info, [("program", "Program", program),
                                        ("homeOrganization", "Organization", home_organization)])
@@ -167,14 +211,15 @@ class Query:
         first: Annotated[int, strawberry.argument(description="Page size (≤ 100).")] = 20,
         after: Annotated[str | None, strawberry.argument(
             description="`endCursor` of the previous page.")] = None,
-    ) -> NetworkPlanConnection:
+    ) -> Connection[NetworkPlan]:
         check_limit(first)
-        stored, more = await pl.load_plans_async(reader(info), pl.PlanFilter(
+        with_total = selects(info, "totalCount")
+        page = await read_plan(info, pl.load_plans(pl.PlanFilter(
             program=program, home=home_organization, status=status.value if status else None,
-            first=first, after=after))
-        nodes = [plan_view(p, d) for p, d in stored]
-        return NetworkPlanConnection(nodes=nodes, has_next_page=more,
-                                     end_cursor=stored[-1][0].uid if stored else None)
+            first=first, after=_plan_after(after) if after else None, with_total=with_total)))
+        return page_of([plan_view(p, d) for p, d in page.plans],
+                       [_plan_cursor(p.uid) for p, _ in page.plans],
+                       has_next=page.has_next_page, after=after, total=page.total)
 
     @strawberry.field(description="A stored plan's network-agreement draft (DOCX, Russian): "
                                   "one agreement per partner. Staff names outside the "
@@ -185,7 +230,7 @@ class Query:
         self, info: Info, uid: Annotated[str, strawberry.argument(description="Plan key.")],
     ) -> Document:
         try:
-            plan, drafts = await pl.load_plan_with_agreements_async(reader(info), uid)
+            plan, drafts = await read_plan(info, pl.load_plan(uid))
         except pl.PlanningError as exc:
             raise bad(exc) from None
         content = agreements_docx(*await names_in_scope(info, plan, drafts))

@@ -385,6 +385,19 @@ class AgreementSite:
     name: str = strawberry.field(description="Site name.")
 
 
+@strawberry.type(description="Equipment of one type a party provides, counted.")
+class AgreementEquipment:
+    type_code: str = strawberry.field(description="Equipment type code.")
+    name: str = strawberry.field(description="Name: the items' common name, else the type's.")
+    quantity: int = strawberry.field(description="Units of the type (summed quantities).")
+    line: str = strawberry.field(description="As the agreement states it: «Name — N шт.».")
+
+
+def _groups(items: tuple[pl.EquipmentGroup, ...]) -> list[AgreementEquipment]:
+    return [AgreementEquipment(type_code=g.type, name=g.name, quantity=g.quantity, line=g.line)
+            for g in items]
+
+
 @strawberry.type(description="A party of a network agreement and what it contributes.")
 class AgreementParty:
     organization_inn: str = strawberry.field(description="ИНН.")
@@ -395,7 +408,8 @@ class AgreementParty:
     modules: list[AgreementModule] = strawberry.field(description="Modules it delivers.")
     hours: int = strawberry.field(description="Hours it delivers.")
     sites: list[AgreementSite] = strawberry.field(description="Sites it provides.")
-    equipment: list[PlanEquipment] = strawberry.field(description="Equipment it provides.")
+    equipment: list[AgreementEquipment] = strawberry.field(
+        description="Equipment it provides, by type with a count.")
     staff: list[PlanStaff] = strawberry.field(description="Staff it provides.")
 
 
@@ -405,7 +419,44 @@ def _party(p: pl.PartyShare) -> AgreementParty:
         role_label=p.role_label,
         modules=[AgreementModule(number=n, name=name, hours=h) for n, name, h in p.modules],
         hours=p.hours, sites=[AgreementSite(uid=u, name=n) for u, n in p.sites],
-        equipment=_units(p.equipment), staff=_staff(p.staff))
+        equipment=_groups(p.equipment), staff=_staff(p.staff))
+
+
+@strawberry.type(description="Which resources of a party serve one module (the order of "
+                             "using the parties' resources, 273-ФЗ art. 15).")
+class AgreementResourceUse:
+    organization_inn: str = strawberry.field(description="ИНН of the party.")
+    party_name: str = strawberry.field(description="Name of the party.")
+    role: E.PartyRole = strawberry.field(description="Role of the party.")
+    module_number: int = strawberry.field(description="Module number.")
+    module_name: str = strawberry.field(description="Module name.")
+    hours: int = strawberry.field(description="Hours of the module.")
+    site_uid: str = strawberry.field(description="Site key.")
+    site_name: str = strawberry.field(description="Site name.")
+    equipment: list[AgreementEquipment] = strawberry.field(
+        description="Equipment used, by type with a count.")
+    staff: list[PlanStaff] = strawberry.field(description="Staff who teach it.")
+
+
+@strawberry.type(description="A document a party issues to learners on completion.")
+class AgreementIssuedDocument:
+    organization_inn: str = strawberry.field(description="ИНН of the issuing party.")
+    issuer: str = strawberry.field(description="Name of the issuing party.")
+    role: E.PartyRole = strawberry.field(description="Role of the issuing party.")
+    document: str = strawberry.field(description="The document (Russian).")
+    module_numbers: list[int] = strawberry.field(description="Modules it covers.")
+
+
+@strawberry.type(description="An agreement in force between the two parties.")
+class ExistingAgreement:
+    uid: str = strawberry.field(description="Agreement key (base ИНН:number).")
+    number: str = strawberry.field(description="Number.")
+    signed_on: dt.date | None = strawberry.field(description="Date signed.")
+    title: str = strawberry.field(description="«№ number от dd.mm.yyyy».")
+
+    @strawberry.field(description="The agreement.")
+    async def agreement(self, info: Info) -> T.PartnerAgreement | None:
+        return await load_node(info, "PartnerAgreement", self.uid)
 
 
 @strawberry.type(description="Fields of a network agreement (273-ФЗ art. 15) with one partner.")
@@ -413,20 +464,43 @@ class NetworkAgreementDraft:
     program_code: str = strawberry.field(description="Program code.")
     program_name: str = strawberry.field(description="Program name.")
     program_hours: int = strawberry.field(description="Program hours.")
+    program_kind: str = strawberry.field(description="Kind of the program (вид), Russian.")
+    program_level: str = strawberry.field(description="Level of education (уровень), Russian.")
+    program_focus: str = strawberry.field(description="Focus (направленность): the "
+                                          "competencies the program develops.")
     learners: int = strawberry.field(description="Number of learners.")
+    learner_status: str = strawberry.field(description="Status of the learners (they are "
+                                           "learners of the base organization), Russian.")
     start: dt.date | None = strawberry.field(description="Term start.")
     end: dt.date | None = strawberry.field(description="Term end.")
     base: AgreementParty = strawberry.field(description="The base organization.")
     participant: AgreementParty = strawberry.field(description="The participant.")
-    existing_agreements: list[str] = strawberry.field(
-        description="Agreements the two already have (keys).")
+    resources: list[AgreementResourceUse] = strawberry.field(
+        description="Order of using the parties' resources: per module, in module order.")
+    documents: list[AgreementIssuedDocument] = strawberry.field(
+        description="Documents issued on completion, the base organization's first.")
+    existing_agreements: list[ExistingAgreement] = strawberry.field(
+        description="Agreements the two already have.")
 
 
 def _draft(d: pl.AgreementDraft) -> NetworkAgreementDraft:
     return NetworkAgreementDraft(
         program_code=d.program, program_name=d.program_name, program_hours=d.program_hours,
-        learners=d.learners, start=d.start, end=d.end, base=_party(d.base),
-        participant=_party(d.participant), existing_agreements=list(d.existing_agreements))
+        program_kind=d.program_kind, program_level=d.program_level,
+        program_focus=d.program_focus, learners=d.learners, learner_status=d.learner_status,
+        start=d.start, end=d.end, base=_party(d.base), participant=_party(d.participant),
+        resources=[AgreementResourceUse(
+            organization_inn=u.organization, party_name=u.party_name,
+            role=E.PartyRole(PartyRoleCode(u.role)), module_number=u.module_number,
+            module_name=u.module_name, hours=u.hours, site_uid=u.site, site_name=u.site_name,
+            equipment=_groups(u.equipment), staff=_staff(u.staff)) for u in d.resources],
+        documents=[AgreementIssuedDocument(
+            organization_inn=x.organization, issuer=x.issuer,
+            role=E.PartyRole(PartyRoleCode(x.role)), document=x.document,
+            module_numbers=list(x.modules)) for x in d.documents],
+        existing_agreements=[ExistingAgreement(uid=x.uid, number=x.number,
+                                               signed_on=x.signed_on, title=x.label)
+                             for x in d.existing_agreements])
 
 
 @strawberry.type(description="A network-form plan of a program: who delivers which module.")
@@ -510,13 +584,6 @@ class NetworkPlan:
     @strawberry.field(description="The home (base) organization.")
     async def home_organization(self, info: Info) -> T.Organization | None:
         return await load_node(info, "Organization", self._plan.home)
-
-
-@strawberry.type(description="A page of stored network plans.")
-class NetworkPlanConnection:
-    nodes: list[NetworkPlan] = strawberry.field(description="Plans, by key.")
-    has_next_page: bool = strawberry.field(description="More plans follow.")
-    end_cursor: str | None = strawberry.field(description="Pass as `after` for the next page.")
 
 
 @strawberry.type(description="A generated document.")
