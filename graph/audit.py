@@ -39,6 +39,11 @@ CHANGE_KEYS_INDEX = "changeset_keys"
 _OTHER_REGIONS = {
     "NetworkPlan": "COLLECT { MATCH (n)-[:BASE_ORGANIZATION]->(o:Organization) "
                    "RETURN o.region }[0]",
+    "Application": "n.region",
+    "Survey": "n.region",
+    "SurveyResponse": "COLLECT { MATCH (s:Survey {uid: n.survey}) RETURN s.region }[0]",
+    "ProgramReview": "COLLECT { MATCH (p:Program {uid: n.program}) "
+                     "MATCH (o:Organization {uid: p.organization}) RETURN o.region }[0]",
 }
 @lru_cache
 def audit_cypher(label: str) -> str:

@@ -75,6 +75,7 @@ EXTENSIONS: list[str] = [
     "hub.load_cmd",
     "hub.serve",
     "hub.roadmap_cmd",
+    "hub.template_cmd",
 ]
 
 

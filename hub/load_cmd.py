@@ -65,12 +65,19 @@ def _print_report(report: Any, limit: int = 50) -> None:
     print(f"  прочитано {report.read}, записей {report.records}, верных {report.valid}, "
           f"создано {report.created}, обновлено {report.updated}, без изменений "
           f"{report.unchanged}, отклонено {report.rejected}")
+    if report.header_row and report.header_row > 1:
+        print(f"  строка заголовка: {report.header_row}")
     if report.ignored_columns:
         print(f"  не сопоставлены столбцы: {', '.join(report.ignored_columns)}")
+    for row, why in report.skipped:
+        print(f"  строка {row}: {why}")
+    if report.restored:
+        print(f"  восстановлено из выведенных: {report.restored}")
     for error in report.errors[:limit]:
         print(f"  {error}")
-    if len(report.errors) > limit:
-        print(f"  … и ещё {len(report.errors) - limit} ошибок (полный список: --json)")
+    total = max(report.errors_total, len(report.errors))
+    if total > limit:
+        print(f"  … и ещё {total - limit} ошибок (полный список: --json)")
     if report.errors and not report.written and not report.dry_run:
         print("  ничего не записано: исправьте ошибки или используйте --partial")
     if not report.atomic and not report.dry_run:
@@ -80,10 +87,23 @@ def _print_report(report: Any, limit: int = 50) -> None:
               f"после одной полной загрузки")
 
 
+def parse_sets(items: list[str]) -> dict[str, str]:
+    """`--set FIELD=VALUE` (repeatable) → {FIELD: VALUE}."""
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise ValueError(f"--set «{item}»: ожидается ПОЛЕ=ЗНАЧЕНИЕ, например --set region=52")
+        out[name.strip()] = value.strip()
+    return out
+
+
 def cmd_load(args: argparse.Namespace) -> int:
+    from graph.public_services.common import Refused
     from hub.cli import ExitCode
     from hub.db import sync_driver
     from loaders.demo import write_demo
+    from loaders.demo_public import write_demo_public
     from loaders.load import TransactionMemoryError, load_directory, load_source
     from loaders.mapping import MappingError
     from loaders.sources import SourceError
@@ -94,6 +114,14 @@ def cmd_load(args: argparse.Namespace) -> int:
         return ExitCode.USAGE
     if args.batch_rows is not None and args.batch_rows < 1:
         print("ошибка: --batch-rows должно быть не меньше 1", file=sys.stderr)
+        return ExitCode.USAGE
+    try:
+        constants = parse_sets(args.set or [])
+    except ValueError as exc:
+        print(f"ошибка: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    if args.header_row is not None and args.header_row < 1:
+        print("ошибка: --header-row должно быть не меньше 1", file=sys.stderr)
         return ExitCode.USAGE
     try:
         mapping = json.loads(Path(args.mapping).read_text(encoding="utf-8")) \
@@ -107,7 +135,8 @@ def cmd_load(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {"partial": args.partial, "dry_run": args.dry_run,
                                "principal": principal, "database": settings.neo4j_database,
                                "batch_rows": args.batch_rows,
-                               "max_rows": settings.load_max_rows}
+                               "max_rows": settings.load_max_rows, "restore": args.restore}
+    demo_public: dict[str, int] | None = None
     try:
         with sync_driver(settings) as driver, _progress(not args.json) as progress:
             _ensure_schema(driver, settings.neo4j_database)
@@ -116,11 +145,15 @@ def cmd_load(args: argparse.Namespace) -> int:
                 with tempfile.TemporaryDirectory() as tmp:
                     write_demo(Path(tmp))
                     reports = load_directory(driver, tmp, **options)
+                # then the public services a new user sees: applications, a review, a survey
+                if not args.dry_run and all(r.ok for r in reports):
+                    demo_public = write_demo_public(driver, settings.neo4j_database)
             elif args.registry == "all":
                 reports = load_directory(driver, args.source, **options)
             else:
                 reports = [load_source(driver, args.registry, args.source, sheet=args.sheet,
                                        table=args.table, query=args.query, mapping=mapping,
+                                       header_row=args.header_row, constants=constants,
                                        **options)]
     except (SourceError, MappingError) as exc:  # TooLargeError too: refused, nothing written
         print(f"ошибка: {exc}", file=sys.stderr)
@@ -128,12 +161,19 @@ def cmd_load(args: argparse.Namespace) -> int:
     except TransactionMemoryError as exc:
         print(f"hub load: {exc}", file=sys.stderr)
         return ExitCode.NEO4J_FAILED
+    except Refused as exc:  # the demo's public services: nothing of them written
+        print(f"hub load demo: публичные сервисы не созданы: {exc}", file=sys.stderr)
+        return ExitCode.REJECTED
     if args.json:
         print(json.dumps([r.as_dict() for r in reports] if len(reports) != 1
                          else reports[0].as_dict(), ensure_ascii=False, indent=1, default=str))
     else:
         for report in reports:
             _print_report(report)
+        if demo_public is not None:
+            print(f"публичные сервисы (демо): создано заявок {demo_public['applications']}, "
+                  f"программ на экспертизе {demo_public['reviews']}, ответов на опрос "
+                  f"{demo_public['survey_responses']}")
     return ExitCode.OK if all(r.ok for r in reports) else ExitCode.REJECTED
 
 
@@ -185,6 +225,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-rows", type=int, metavar="N",
                    help="write N records per transaction (not atomic: rerun after a failure); "
                    "default: the whole file in one transaction, up to HUB_LOAD_MAX_ROWS records")
+    p.add_argument("--header-row", type=int, metavar="N",
+                   help="file row of the header (default: found among the first 30 rows)")
+    p.add_argument("--set", action="append", metavar="FIELD=VALUE",
+                   help="a value for every row where the cell is empty (repeatable), "
+                   "e.g. --set region=52")
+    p.add_argument("--restore", action="store_true",
+                   help="bring back retired records whose key a row names, then write them")
     p.set_defaults(func=cmd_load)
 
     p = sub.add_parser("generate", help="write a synthetic region or federation as load files")
@@ -196,5 +243,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("export", help="write every registry as JSON Lines and CSV")
     p.add_argument("--out", required=True)
-    p.add_argument("--format", default="jsonl,csv", help="jsonl, csv or both (default)")
+    p.add_argument("--format", default="jsonl,csv",
+                   help="jsonl, csv, xlsx or a comma list (default jsonl,csv)")
     p.set_defaults(func=cmd_export)

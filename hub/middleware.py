@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
+import time
 import uuid
 from typing import Any
 
@@ -95,12 +97,78 @@ class RequestTimeout:
                     send, 504, f"Запрос не выполнен за {self.seconds:g} с.", "TIMEOUT")
 
 
+_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,64}$")
+
+
 def request_id(scope: Scope) -> str:
-    """The request's id (X-Request-ID, in logs and errors), made once per request."""
+    """The request's id (X-Request-ID, in logs and errors), made once per request: the one a
+    proxy sent in X-Request-ID when it is 1–64 characters of [A-Za-z0-9._:-], else a new one."""
     state = scope.setdefault("state", {})
     if "request_id" not in state:
-        state["request_id"] = uuid.uuid4().hex[:12]
+        sent = next((v for k, v in scope.get("headers") or [] if k == b"x-request-id"), None)
+        state["request_id"] = (sent.decode() if sent and _REQUEST_ID.match(sent)
+                               else uuid.uuid4().hex[:12])
     return state["request_id"]
+
+
+class Observe:
+    """Outermost: the request id (echoed in X-Request-ID on every response), the access log
+    line and the request metrics (hub/metrics.py). GraphQL details (operation, account, role,
+    statements, outcome) come from the request's HubContext, left in scope["state"]."""
+
+    def __init__(self, app: ASGIApp, gate: AdmissionGate | None = None) -> None:
+        self.app, self.gate = app, gate
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        from hub import metrics
+
+        rid = request_id(scope)
+        started = time.perf_counter()
+        status = 500
+
+        async def tracked(msg: Message) -> None:
+            nonlocal status
+            if msg["type"] == "http.response.start":
+                status = msg["status"]
+                headers = list(msg.get("headers", []))
+                if not any(k.lower() == b"x-request-id" for k, _ in headers):
+                    headers.append((b"x-request-id", rid.encode()))
+                msg = {**msg, "headers": headers}
+            await send(msg)
+
+        try:
+            await self.app(scope, receive, tracked)
+        finally:
+            seconds = time.perf_counter() - started
+            ctx = scope["state"].get("hub_ctx")
+            fields: dict[str, Any] = {"request_id": rid, "method": scope.get("method"),
+                                      "path": scope.get("path"), "status": status,
+                                      "duration_ms": round(seconds * 1000, 1)}
+            if scope.get("path") == "/graphql" and scope.get("method") == "POST":
+                principal = getattr(ctx, "principal", None)
+                name = getattr(ctx, "operation", None)
+                operation = metrics.operation_label(name)
+                outcome = (getattr(ctx, "outcome", None)
+                           or {503: "DATABASE_BUSY", 504: "TIMEOUT",
+                               413: "REQUEST_TOO_LARGE"}.get(status)
+                           or ("ok" if status < 400 else f"http_{status}"))
+                statements = len(getattr(ctx, "queries", ()))
+                fields.update(account=principal.name if principal else None,
+                              role=principal.role if principal else None,
+                              operation=metrics.operation_name(name), outcome=outcome, statements=statements,
+                              db_ms=round(getattr(ctx, "db_seconds", 0.0) * 1000, 1))
+                metrics.REQUESTS.labels(operation, outcome).inc()
+                metrics.LATENCY.labels(operation).observe(seconds)
+                if statements:
+                    metrics.STATEMENTS.inc(statements)
+                if ctx is not None:
+                    metrics.sample_pool(ctx.driver)
+                if self.gate is not None:
+                    metrics.WAITING.set(self.gate.waiting)
+            metrics.log_request(fields)
 
 
 class AdmissionGate:

@@ -137,14 +137,31 @@ def _h11_class() -> type:
 def guarded_protocol(header_timeout: float, body_timeout: float,
                      implementation: str = "auto") -> type:
     """uvicorn's HTTP protocol (httptools when installed, as uvicorn's `auto`, else h11)
-    with the slow-client timers; pass it as `uvicorn.Config(http=...)`."""
+    with the slow-client timers; pass it as `uvicorn.Config(http=...)`.
+
+    The class is a global of this module named after its parameters, so that it pickles by
+    name into `--workers` processes (which rebuild it through the module's __getattr__)."""
+    name = (f"Guarded_{implementation}_{int(header_timeout * 1000)}"
+            f"_{int(body_timeout * 1000)}")
+    if name in globals():
+        return globals()[name]
     base = _httptools_class() if implementation in ("auto", "httptools") else None
     if base is None:
         if implementation == "httptools":
             raise RuntimeError("httptools is not installed")
         base = _h11_class()
-    return type(base.__name__, (base,), {"header_timeout": header_timeout,
-                                         "body_timeout": body_timeout})
+    cls = type(name, (base,), {"header_timeout": header_timeout,
+                               "body_timeout": body_timeout, "__module__": __name__,
+                               "__qualname__": name})
+    globals()[name] = cls
+    return cls
+
+
+def __getattr__(name: str) -> Any:
+    if name.startswith("Guarded_"):
+        _, implementation, header_ms, body_ms = name.split("_")
+        return guarded_protocol(int(header_ms) / 1000, int(body_ms) / 1000, implementation)
+    raise AttributeError(name)
 
 
 def uvicorn_config(app: Any, settings: Settings, *, host: str, port: int,
@@ -159,14 +176,44 @@ def uvicorn_config(app: Any, settings: Settings, *, host: str, port: int,
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    """One process, or `--workers N` uvicorn worker processes sharing the listening socket.
+
+    Each worker has its own driver, pool, admission gate, dashboard sharing and change feed
+    (the feed invalidates the dashboards on every ChangeSet, whichever process wrote it);
+    /metrics in any worker sums all of them (PROMETHEUS_MULTIPROC_DIR, made here)."""
     import uvicorn
 
-    from hub.app import create_app
+    from hub.metrics import configure_logging
 
     settings = get_settings()
-    config = uvicorn_config(create_app(settings), settings, host=args.host, port=args.port,
-                            log_level=args.log_level)
-    uvicorn.Server(config).run()
+    log_config = configure_logging(settings.log_format, args.log_level)
+    if args.workers <= 1:
+        from hub.app import create_app
+
+        config = uvicorn_config(create_app(settings), settings, host=args.host,
+                                port=args.port, log_level=args.log_level,
+                                log_config=log_config)
+        uvicorn.Server(config).run()
+        return 0
+    import os
+    import shutil
+    import tempfile
+
+    from uvicorn.supervisors import Multiprocess
+
+    own_dir = None
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        own_dir = tempfile.mkdtemp(prefix="hub-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = own_dir
+    try:
+        config = uvicorn_config("hub.app:create_app", settings, host=args.host,
+                                port=args.port, log_level=args.log_level,
+                                log_config=log_config, factory=True, workers=args.workers)
+        sock = config.bind_socket()
+        Multiprocess(config, sockets=[sock]).run()
+    finally:
+        if own_dir:
+            shutil.rmtree(own_dir, ignore_errors=True)
     return 0
 
 
@@ -189,6 +236,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--log-level", default="info")
+    p.add_argument("--workers", type=int, default=1,
+                   help="worker processes (uvicorn) sharing the port; default 1")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("schema", help="export or check schema.graphql")

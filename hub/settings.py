@@ -44,6 +44,46 @@ class Settings(BaseSettings):
     anonymous_catalog: bool = True
     # A computed situational-centre dashboard is shared for this many seconds (0: never).
     dashboard_ttl: float = 5.0
+    # `hub load`: most records of one file written as one transaction (else --batch-rows N).
+    load_max_rows: int = 50_000
+    # Files as clerks make them (loaders/README.md): longest cell, XLSX parts refused before
+    # parsing above this uncompressed size or compression ratio, largest upload (bytes)
+    load_max_cell_chars: int = 100_000
+    load_xlsx_max_part_bytes: int = 256 * 1024 * 1024
+    load_xlsx_max_ratio: int = 200
+    upload_max_bytes: int = 20_000_000
+    # Overload: GraphQL requests executing at once per process, how long one more waits for
+    # a slot before DATABASE_BUSY (503 + Retry-After), and the Neo4j connection pool
+    max_in_flight: int = 32
+    busy_wait: float = 0.5
+    retry_after: int = 1
+    neo4j_pool_size: int = 50
+    neo4j_acquisition_timeout: float = 1.0
+    # Slow clients (hub serve): request headers must arrive within header_timeout seconds,
+    # a request body within body_timeout seconds, else the connection is closed
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    # Access log: "text" or "json" (one JSON line per request)
+    log_format: str = "text"
+    # Live updates: ChangeSet poll interval (s), per-connection and per-token subscriptions,
+    # how long a burst of writes settles before a dashboard is re-sent (s)
+    change_poll_interval: float = 0.5
+    subscriptions_per_connection: int = 10
+    subscriptions_per_token: int = 20
+    live_debounce: float = 0.3
+    # Public services (graph/public_services, schema/public/ratelimit.py): anonymous
+    # submissions per client address (burst, then per minute) and per contact (burst, then
+    # per hour), per process; the header a trusted proxy puts the client address in (empty:
+    # the socket peer); personal data of declined applications is removed after
+    # application_retention_days, open ones untouched for application_stale_days are
+    # declined as stale and purged (`graph.public_services.applications.purge_plan`)
+    public_address_burst: int = 10
+    public_address_per_minute: float = 6.0
+    public_contact_burst: int = 3
+    public_contact_per_hour: float = 3.0
+    public_client_header: str = ""
+    application_retention_days: int = 180
+    application_stale_days: int = 90
 
     @property
     def bolt_uri(self) -> str:

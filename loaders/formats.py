@@ -10,12 +10,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+from collections.abc import Iterable
 from enum import Enum
 from pathlib import Path
-from typing import IO, Any, Self
+from typing import IO, TYPE_CHECKING, Any, Protocol, Self, cast
 
 from graph.registry import REGISTRIES, Registry
 from loaders.mapping import NESTED, list_fields
+
+if TYPE_CHECKING:
+    from loaders.xlsx import XlsxSheetWriter
 
 CSV_DELIMITER = ";"
 CSV_ENCODING = "utf-8-sig"
@@ -51,7 +55,18 @@ def json_record(record: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# A text cell starting with one of these is a formula, or becomes one, in Excel and LibreOffice
+# (OWASP «CSV injection»): exports prefix it with «'», which the loader removes again.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def _cell(value: Any) -> str:
+    if isinstance(value, str):
+        return neutralise(value)
     value = _scalar(value)
     if value is None:
         return ""
@@ -84,20 +99,40 @@ def flat_rows(registry: Registry, record: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
+class _RowWriter(Protocol):
+    """What `csv.writer` gives (its class is not public)."""
+
+    def writerow(self, row: Iterable[Any], /) -> Any: ...
+
+    def writerows(self, rows: Iterable[Iterable[Any]], /) -> None: ...
+
+
+# Per open file: what `close` closes, and what writes the records — the xlsx sheet writer
+# (both), a CSV row writer over the text file, or None (JSON Lines go to the text file).
+_Opened = tuple["IO[str] | XlsxSheetWriter", "XlsxSheetWriter | _RowWriter | None"]
+
+
 class RegistryFiles:
     """Append records to `<dir>/<registry>.<fmt>`, opening each file once."""
 
     def __init__(self, directory: Path, fmt: str) -> None:
         self.directory = Path(directory)
         self.fmt = fmt
-        self.files: dict[str, tuple[IO[str], Any]] = {}
+        self.files: dict[str, _Opened] = {}
         self.counts: dict[str, int] = {}
         self.directory.mkdir(parents=True, exist_ok=True)
 
-    def _open(self, name: str) -> tuple[IO[str], Any]:
+    def _open(self, name: str) -> _Opened:
         if name not in self.files:
             path = self.directory / f"{name}.{self.fmt}"
-            if self.fmt == "csv":
+            fh: IO[str] | XlsxSheetWriter
+            writer: XlsxSheetWriter | _RowWriter | None
+            if self.fmt == "xlsx":
+                from loaders.xlsx import XlsxSheetWriter
+
+                writer = XlsxSheetWriter(path, REGISTRIES[name])
+                fh = writer
+            elif self.fmt == "csv":
                 fh = path.open("w", encoding=CSV_ENCODING, newline="")
                 writer = csv.writer(fh, delimiter=CSV_DELIMITER)
                 writer.writerow(exchange_columns(REGISTRIES[name]))
@@ -112,10 +147,13 @@ class RegistryFiles:
         fh, writer = self._open(name)
         registry = REGISTRIES[name]
         for record in records:
-            if writer is not None:
-                writer.writerows(flat_rows(registry, record))
+            # the format decides which writer `_open` made
+            if self.fmt == "xlsx":
+                cast("XlsxSheetWriter", writer).write(record)
+            elif writer is not None:
+                cast("_RowWriter", writer).writerows(flat_rows(registry, record))
             else:
-                fh.write(json.dumps(json_record(record), ensure_ascii=False) + "\n")
+                cast("IO[str]", fh).write(json.dumps(json_record(record), ensure_ascii=False) + "\n")
         self.counts[name] += len(records)
 
     def close(self) -> None:

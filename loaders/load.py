@@ -15,8 +15,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,9 @@ from neo4j.exceptions import Neo4jError
 from graph.access import SYSTEM, Principal
 from graph.ingest import IngestReport, Prepared, ingest, prepare
 from graph.registry import LOAD_ORDER, REGISTRIES, Registry
+from loaders.frame import frame
 from loaders.mapping import (
+    NESTED,
     ColumnMap,
     Record,
     RowProblem,
@@ -35,7 +39,9 @@ from loaders.mapping import (
     missing_required,
     preferred_header,
 )
-from loaders.sources import SUFFIXES, SourceError, Table, read_source
+from loaders.messages import display, humanize
+from loaders.resolve import Resolver
+from loaders.sources import SUFFIXES, RowIssue, SourceError, Table, read_source
 
 BATCH_ROWS = 5000  # rows per write transaction when a load is split (`--batch-rows`)
 # Most records one load writes in one transaction (default of HUB_LOAD_MAX_ROWS, hub/settings.py).
@@ -81,6 +87,10 @@ class LoadReport:
     columns: dict[str, str] = field(default_factory=dict)
     ignored_columns: list[str] = field(default_factory=list)
     errors: list[RowProblem] = field(default_factory=list)
+    errors_total: int = 0  # errors found; at most MAX_ERRORS are listed
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # totals rows (row, why)
+    header_row: int | None = None
+    restored: int = 0
 
     @property
     def ok(self) -> bool:
@@ -97,16 +107,20 @@ class LoadReport:
             "account": self.account, "encoding": self.encoding, "delimiter": self.delimiter,
             "columns": self.columns, "ignored_columns": self.ignored_columns,
             "errors": [e.as_dict() for e in self.errors],
+            "errors_total": max(self.errors_total, len(self.errors)),
+            "skipped": [{"row": r, "reason": why} for r, why in self.skipped],
+            "header_row": self.header_row, "restored": self.restored,
         }
 
 
-def _problems(cmap: ColumnMap, records: list[Record], errors: list[Any]) -> list[RowProblem]:
-    out = []
-    for e in errors:
-        record = records[e.row]
-        row, column = locate(cmap, record, e.field, e.value)
-        out.append(RowProblem(row, column, e.field, _plain(e.value), e.message))
-    return out
+CHUNK_ROWS = 5000  # source rows validated and checked at a time: memory does not grow with files
+MAX_ERRORS = 10_000  # errors listed in a report (all are counted: errors_total)
+Counts = Callable[[int, int, int], None]  # rows read, validated, written so far
+# NUL and control characters other than tab and line breaks are never data
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_DUPLICATE = re.compile(r"^ключ уже встречался в строке (\d+)$")
+_NEUTRALISED = re.compile(r"^'(?=[=+\-@\t\r])")  # the export's guard against formulas
+MIN_YEAR, MAX_YEAR = 1900, 2100
 
 
 def _plain(value: Any) -> Any:
@@ -117,7 +131,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return None  # a whole row, never shown as a dict
     return str(value)
 
 
@@ -129,6 +143,7 @@ def _add(report: LoadReport, part: IngestReport) -> None:
     report.created += part.created
     report.updated += part.updated
     report.unchanged += part.unchanged
+    report.restored += part.restored
     report.written = report.written or part.written
     report.transactions += part.written
 
@@ -146,53 +161,214 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _field_kinds(registry: Registry) -> tuple[set[str], set[str]]:
+    """Targets holding a year (integers named *year*) and dates (top level and item fields)."""
+    from loaders.mapping import NESTED, target_fields
+    from loaders.messages import field_type
+
+    years, dates = set(), set()
+    nested = NESTED.get(registry.name)
+    for target in target_fields(registry):
+        path = target
+        if nested and target.startswith(nested.prefix) and \
+                target not in registry.model.model_fields:
+            path = f"{nested.field}.{target[len(nested.prefix):]}"
+        kind = field_type(registry, path)
+        if kind is int and "year" in target:
+            years.add(target)
+        if kind is dt.date:
+            dates.add(target)
+    return years, dates
+
+
+def check_constants(registry: Registry, constants: Mapping[str, Any] | None) -> dict[str, Any]:
+    """`--set FIELD=VALUE`: fields of the registry only (Russian headers accepted too)."""
+    from loaders.mapping import map_columns
+
+    out: dict[str, Any] = {}
+    for name, value in (constants or {}).items():
+        cmap = map_columns(registry, [name])
+        target = cmap.columns.get(name)
+        if target is None or target not in registry.model.model_fields:
+            fields = ", ".join(registry.model.model_fields)
+            raise SourceError(f"--set {name}=…: в реестре «{registry.title}» нет поля «{name}»; "
+                              f"допустимо: {fields}")
+        out[target] = value
+    return out
+
+
+class _Pipeline:
+    """Source rows → checked records, one chunk at a time."""
+
+    def __init__(self, registry: Registry, cmap: ColumnMap, constants: dict[str, Any],
+                 resolver: Resolver, session: Any) -> None:
+        self.registry, self.cmap, self.constants = registry, cmap, constants
+        self.resolver, self.session = resolver, session
+        self.years, self.dates = _field_kinds(registry)
+        self.seen: dict[int, int] = {}  # hash of a natural key → file row of its first record
+
+    def cells(self, number: int, raw: dict[str, Any]) -> list[RowProblem]:
+        problems = []
+        for column, target in self.cmap.columns.items():
+            value = raw.get(column)
+            if isinstance(value, str):
+                bad = _CONTROL.search(value)
+                if bad:
+                    problems.append(RowProblem(
+                        number, column, target, _CONTROL.sub("?", value)[:100],
+                        f"недопустимый управляющий символ (код {ord(bad.group()):#04x}) в "
+                        f"ячейке: удалите его, в ячейке допустимы текст, табуляция и перенос "
+                        f"строки"))
+                    continue
+                if _NEUTRALISED.match(value):
+                    raw[column] = value[1:]
+            if target in self.years and isinstance(value, dt.date):
+                raw[column] = value.year
+            elif target in self.dates and isinstance(value, dt.date):
+                if not MIN_YEAR <= value.year <= MAX_YEAR:
+                    problems.append(RowProblem(
+                        number, column, target, display(value),
+                        f"дата вне допустимого диапазона: год от {MIN_YEAR} до {MAX_YEAR}"))
+            elif target in self.dates and isinstance(value, str):
+                m = re.search(r"(\d{4})-\d{2}-\d{2}|\d{1,2}\.\d{1,2}\.(\d{4})", value)
+                year = int(m.group(1) or m.group(2)) if m else None
+                if year is not None and not MIN_YEAR <= year <= MAX_YEAR:
+                    problems.append(RowProblem(
+                        number, column, target, value,
+                        f"дата вне допустимого диапазона: год от {MIN_YEAR} до {MAX_YEAR}"))
+        return problems
+
+    def problems_of(self, records: list[Record], errors: list[Any]) -> list[RowProblem]:
+        out = []
+        for e in errors:
+            record = records[e.row]
+            row, column = locate(self.cmap, record, e.field, e.value)
+            message = e.message
+            dup = _DUPLICATE.match(message)
+            if dup and int(dup.group(1)) < len(records):
+                message = f"ключ уже встречался в строке {records[int(dup.group(1))].rows[0]}"
+            value = _plain(e.value)
+            if message == "обязательное поле не заполнено":
+                value = None
+            message = humanize(self.registry, e.field, value, message)
+            out.append(RowProblem(row, column, e.field, value, message))
+        return out
+
+    def run(self, chunk: list[tuple[int, Any]]
+            ) -> tuple[list[Record], list[tuple[int, Any]], list[RowProblem], int]:
+        """(records, valid (record index, node), problems, rejected records) of a chunk."""
+        problems: list[RowProblem] = []
+        rows = []
+        for number, raw in chunk:
+            if isinstance(raw, RowIssue):
+                problems.append(RowProblem(number, "", "*", None, raw.message))
+                continue
+            cell_problems = self.cells(number, raw)
+            if cell_problems:
+                problems += cell_problems
+                continue
+            rows.append((number, raw))
+        records, built = build_records(self.cmap, rows)
+        problems += built
+        for record in records:
+            for name, value in self.constants.items():
+                if record.data.get(name) is None:
+                    record.data[name] = value
+        if self.resolver.refs:
+            problems += self.resolver.resolve(self.session, self.cmap, records)
+        prepared = prepare(self.registry, [r.data for r in records], first_row=0)
+        problems += self.problems_of(records, prepared.errors)
+        bad_rows = {p.row for p in problems}
+        bad = {i for i, r in enumerate(records) if bad_rows.intersection(r.rows)}
+        bad |= {e.row for e in prepared.errors}
+        valid = []
+        for i, node in prepared.valid:
+            if i in bad:
+                continue
+            key = hash(node.uid)
+            first = self.seen.get(key)
+            if first is not None:
+                problems.append(RowProblem(records[i].rows[0], self.cmap.source_of(
+                    self.registry.model.KEY_FIELDS[-1]), ", ".join(self.registry.model.KEY_FIELDS),
+                    node.uid, f"ключ уже встречался в строке {first}"))
+                bad.add(i)
+                continue
+            self.seen[key] = records[i].rows[0]
+            valid.append((i, node))
+        problems.sort(key=lambda p: p.row)
+        unread = len({p.row for p in problems if p.field == "*"})
+        return records, valid, problems, len(bad) + unread
+
+
+def _chunks(rows: Any, size: int | None) -> Iterator[list[tuple[int, Any]]]:
+    it = iter(rows)
+    while True:
+        chunk = list(islice(it, size)) if size else list(it)
+        if not chunk:
+            return
+        yield chunk
+        if not size:
+            return
+
+
 @_gc_paused()
 def load_table(driver: Any, registry: Registry | str, table: Table, *,
                mapping: Mapping[str, str | None] | None = None, partial: bool = False,
                dry_run: bool = False, batch_rows: int | None = None,
                max_rows: int | None = MAX_ROWS, principal: Principal = SYSTEM,
-               database: str | None = None, progress: Progress | None = None) -> LoadReport:
+               database: str | None = None, progress: Progress | None = None,
+               header_row: int | None = None, constants: Mapping[str, Any] | None = None,
+               restore: bool = False, counts: Counts | None = None,
+               chunk_rows: int = CHUNK_ROWS) -> LoadReport:
     """Load one table. Without `batch_rows`: one write transaction for the whole file (refused
-    with TooLargeError above `max_rows` records; None: no limit). With `batch_rows`: checked in
-    one read transaction, then written in transactions of `batch_rows` records."""
+    with TooLargeError above `max_rows` records; None: no limit). With `batch_rows`: checked
+    chunk by chunk in read transactions, then written in transactions of `batch_rows`
+    records. `dry_run` checks chunk by chunk and keeps nothing: memory stays flat however
+    long the file. `constants` (`--set`): a value for every row where its cell is empty;
+    `restore`: retired records with a row's key are brought back before they are written."""
     if batch_rows is not None and batch_rows < 1:
         raise SourceError(f"--batch-rows должно быть не меньше 1, получено {batch_rows}")
     registry = REGISTRIES[registry] if isinstance(registry, str) else registry
-    report = LoadReport(registry.name, table.source, read=len(table.rows) + len(table.problems),
-                        dry_run=dry_run, partial=partial, account=principal.name,
-                        encoding=table.encoding, delimiter=table.delimiter,
-                        batch_rows=batch_rows)
-    cmap = map_columns(registry, table.columns, mapping)
+    consts = check_constants(registry, constants)
+    framed = frame(table, registry, mapping, header_row)
+    report = LoadReport(registry.name, table.source, dry_run=dry_run, partial=partial,
+                        account=principal.name, encoding=table.encoding,
+                        delimiter=table.delimiter, batch_rows=batch_rows,
+                        header_row=framed.header_row)
+    cmap = map_columns(registry, framed.columns, mapping)
     report.columns, report.ignored_columns = dict(cmap.columns), list(cmap.ignored)
+    for name in consts:
+        report.columns.setdefault(f"--set {name}", name)
     unreadable = [RowProblem(row, "", "*", None, msg) for row, msg in table.problems]
-    missing = missing_required(cmap)
-    if missing and table.rows:
-        report.errors = unreadable + [
-            RowProblem(1, "", name, None,
-                       f"нет столбца для обязательного поля «{name}» "
-                       f"(например, «{preferred_header(registry, name)}» или «{name}»)")
-            for name in missing]
-        report.records = report.rejected = len(table.rows)
+    missing = [f for f in missing_required(cmap) if f not in consts]
+    nested = registry.name in NESTED
+    if missing:
+        n = sum(1 for _ in framed)
+        if n:
+            where = f" (строка заголовка — {framed.header_row}; другую укажите: --header-row N)" \
+                if framed.header_row else ""
+            report.errors = unreadable + [
+                RowProblem(framed.header_row or 1, "", name, None,
+                           f"нет столбца для обязательного поля «{name}» (например, "
+                           f"«{preferred_header(registry, name)}» или «{name}»){where}; "
+                           f"значение для всех строк можно задать: --set {name}=…")
+                for name in missing]
+            report.read = report.records = report.rejected = n + len(table.problems)
+        report.skipped = list(framed.skipped)
         return report
 
-    records, problems = build_records(cmap, table.rows)
-    if batch_rows is None and max_rows is not None and len(records) > max_rows:
-        raise TooLargeError(
-            f"{Path(table.source).name}: {_count(len(records))} записей — больше предела одной "
-            f"транзакции ({_count(max_rows)}, HUB_LOAD_MAX_ROWS), ничего не записано. "
-            f"Разбейте файл, увеличьте HUB_LOAD_MAX_ROWS (и HUB_NEO4J_HEAP) или загрузите "
-            f"частями: --batch-rows {BATCH_ROWS} (не атомарно: после сбоя повторите ту же "
-            f"загрузку)")
-    problem_rows = {p.row for p in problems}
-    bad_records = {i for i, r in enumerate(records) if problem_rows.intersection(r.rows)}
-    prepared = prepare(registry, [r.data for r in records], first_row=0)
-    valid = [(i, node) for i, node in prepared.valid if i not in bad_records]
-    prepared = Prepared(registry, len(records), valid, prepared.errors)
-    report.records = len(records)
     session_args = {"database": database} if database else {}
     source = f"load:{Path(table.source).name}"
+    errors: list[RowProblem] = list(unreadable)
+    read = len(table.problems)
 
-    def run(p: Prepared, *, dry: bool) -> IngestReport:
+    def note(problems: list[RowProblem]) -> None:
+        report.errors_total += len(problems)
+        room = MAX_ERRORS - len(errors)
+        if room > 0:
+            errors.extend(problems[:room])
+
+    def run(p: Prepared, *, dry: bool, part: bool = partial) -> IngestReport:
         @contextlib.contextmanager
         def memory_checked() -> Iterator[None]:
             try:
@@ -208,49 +384,95 @@ def load_table(driver: Any, registry: Registry | str, table: Table, *,
 
         def work(tx: Any) -> IngestReport:
             with memory_checked():  # in a statement: not retried (it would fail again)
-                return ingest(tx, p, partial=partial, dry_run=dry, principal=principal,
-                              source=source)
+                return ingest(tx, p, partial=part, dry_run=dry, principal=principal,
+                              source=source, restore=restore and not dry)
         with driver.session(**session_args) as session, memory_checked():  # or at commit
             if dry:
                 return session.execute_read(work)
             return session.execute_write(work)
 
-    # Default: the whole file in this one transaction (checks, upsert, audit). Split only on
-    # request, and only if it does not fit one batch.
-    single = batch_rows is None or len(valid) <= batch_rows
-    report.atomic = single
-    checked = run(prepared, dry=dry_run or not single)
+    single = batch_rows is None and not dry_run
+    seen = 0
+    kept_records: list[Record] = []
+    kept_valid: list[tuple[int, Any]] = []
+    rejected_rows: set[int] = set()
+    with driver.session(**session_args) as lookup:
+        pipeline = _Pipeline(registry, cmap, consts, Resolver(registry.name), lookup)
+        for chunk in _chunks(framed, None if nested else chunk_rows):
+            read += len(chunk)
+            records, valid, problems, rejected = pipeline.run(chunk)
+            report.records += len(records) + len({p.row for p in problems if p.field == "*"})
+            seen += len(records)
+            if batch_rows is None and max_rows is not None and seen > max_rows:
+                # a dry run answers what the load would: refused as a whole
+                raise TooLargeError(
+                    f"{Path(table.source).name}: записей больше предела одной транзакции "
+                    f"({_count(max_rows)}, HUB_LOAD_MAX_ROWS), ничего не записано. "
+                    f"Разбейте файл, увеличьте HUB_LOAD_MAX_ROWS (и HUB_NEO4J_HEAP) или "
+                    f"загрузите частями: --batch-rows {BATCH_ROWS} "
+                    f"(не атомарно: после сбоя повторите ту же загрузку)")
+            if single:
+                offset = len(kept_records)
+                kept_records += records
+                kept_valid += [(offset + i, node) for i, node in valid]
+                report.rejected += rejected
+                note(problems)
+            else:  # checked now, in a read transaction; nothing kept
+                checked = run(Prepared(registry, len(records), valid, []), dry=True)
+                more = pipeline.problems_of(records, checked.errors)
+                refused = {e.row for e in checked.errors}
+                report.rejected += rejected + len(refused)
+                rejected_rows |= {records[i].rows[0] for i in refused}
+                note(sorted(problems + more, key=lambda p: p.row))
+            if counts:
+                counts(read, read - len(table.problems), 0)
+    report.read = read
+    report.skipped = list(framed.skipped)
+    report.atomic = batch_rows is None
+
     if single:
+        # any rejected row and not --partial: nothing is written, the rest is only checked
+        refuse = bool(report.errors_total) and not partial
+        checked = run(Prepared(registry, len(kept_records), kept_valid, []), dry=refuse)
         _add(report, checked)
-    errors = checked.errors
-    rejected_idx = {e.row for e in errors} | bad_records
-    report.errors = unreadable + sorted(
-        problems + _problems(cmap, records, errors), key=lambda p: p.row)
-    report.valid = len([i for i, _ in valid if i not in rejected_idx])
-    report.rejected = report.records - report.valid
+        more = pipeline.problems_of(kept_records, checked.errors)
+        report.rejected += len({e.row for e in checked.errors})
+        note(more)
+        if not checked.written:
+            report.created = report.updated = report.unchanged = 0
+        if counts:
+            counts(read, read, report.created + report.updated + report.unchanged)
+    report.errors = sorted(errors, key=lambda p: p.row)
+    report.valid = report.records - report.rejected
     if progress:
-        progress(registry.name, 0 if not single or dry_run else report.valid, report.valid)
+        progress(registry.name, 0 if dry_run or not single else report.valid, report.valid)
     if single or dry_run or (report.errors and not partial):
         return report
 
-    # `batch_rows`: checked in full, now written in batches, one managed transaction each —
-    # a failure half way leaves the batches before it (a rerun converges: MERGE on natural
-    # keys). One at a time: two at once deadlock on the sites, types and STOCKS they share
-    # (measured), and making the next batch's rows in a thread meanwhile gained nothing.
+    # `batch_rows`: checked in full above, now read again and written in batches, one
+    # managed transaction each — a failure half way leaves the batches before it (a rerun
+    # converges: MERGE on natural keys). One at a time: two at once deadlock on the sites,
+    # types and STOCKS they share (measured).
     assert batch_rows is not None
-    good = [(i, node) for i, node in valid if i not in rejected_idx]
     done = 0
-    for start in range(0, len(good), batch_rows):
-        chunk = good[start:start + batch_rows]
-        part = run(Prepared(registry, len(chunk), chunk, []), dry=False)
-        _add(report, part)
-        if part.errors:  # a reference vanished since the check (a concurrent delete)
-            report.errors += _problems(cmap, records, part.errors)
-            if not partial:
-                break
-        done += len(chunk)
-        if progress:
-            progress(registry.name, done, len(good))
+    with driver.session(**session_args) as lookup:
+        pipeline = _Pipeline(registry, cmap, consts, Resolver(registry.name), lookup)
+        for chunk in _chunks(framed, None if nested else batch_rows):
+            records, valid, _problems, _ = pipeline.run(chunk)
+            good = [(i, node) for i, node in valid if records[i].rows[0] not in rejected_rows]
+            if not good:
+                continue
+            part = run(Prepared(registry, len(records), good, []), dry=False)
+            _add(report, part)
+            if part.errors:  # a reference vanished since the check (a concurrent delete)
+                report.errors += pipeline.problems_of(records, part.errors)
+                if not partial:
+                    break
+            done += len(good)
+            if progress:
+                progress(registry.name, done, report.valid)
+            if counts:
+                counts(read, read, done)
     return report
 
 

@@ -214,9 +214,9 @@ def map_columns(registry: Registry, columns: Sequence[str],
     """Match source columns to targets: the mapping file first, then built-in synonyms."""
     targets = target_fields(registry)
     lookup: dict[str, str] = {}
-    for target in targets:
-        for name in (target, *SYNONYMS.get(registry.name, {}).get(target, ())):
-            lookup.setdefault(norm_header(name), target)
+    for field_name in targets:
+        for name in (field_name, *SYNONYMS.get(registry.name, {}).get(field_name, ())):
+            lookup.setdefault(norm_header(name), field_name)
     explicit: dict[str, str | None] = {}
     for source, target in (mapping or {}).items():
         if target is not None and target not in targets:
@@ -318,7 +318,7 @@ class RowProblem:
         column = f"столбец «{self.column}»" if self.column else f"поле «{self.field}»"
         if self.column and self.column != self.field:
             column += f" ({self.field})"
-        value = "" if self.value is None else f", значение {self.value!r}"
+        value = "" if self.value is None or self.value == "" else f", значение «{self.value}»"
         return f"строка {self.row}, {column}{value}: {self.message}"
 
 

@@ -17,11 +17,16 @@ from schema.audit.resolvers import Query as AuditQuery
 from schema.capability.mutations import Mutation as CapabilityMutation
 from schema.capability.resolvers import Query as CapabilityQuery
 from schema.catalog.resolvers import Query as CatalogQuery
-from schema.core.access import AccessPolicy
+from schema.core.access import AccessPolicy, root_permissions
 from schema.core.errors import MaskUnexpectedErrors
 from schema.core.execution import HubExecutionContext
 from schema.core.node import read_attribute
 from schema.core.resolvers import Query as CoreQuery
+from schema.imports.mutations import Mutation as ImportMutation
+from schema.imports.mutations import Query as ImportQuery
+from schema.live.subscriptions import Subscription as LiveSubscription
+from schema.public.resolvers import Mutation as PublicMutation
+from schema.public.resolvers import Query as PublicQuery
 from schema.registry.mutations import Mutation as RegistryMutation
 from schema.registry.resolvers import Query as RegistryQuery
 from schema.situational.mutations import Mutation as SituationalMutation
@@ -34,11 +39,15 @@ QUERIES: tuple[type, ...] = (
     SituationalQuery,
     CatalogQuery,
     AuditQuery,
+    PublicQuery,
+    ImportQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     RegistryMutation,
     CapabilityMutation,
     SituationalMutation,
+    PublicMutation,
+    ImportMutation,
 )
 
 
@@ -47,11 +56,15 @@ class HubSchema(strawberry.Schema):
         """MaskUnexpectedErrors logs unexpected errors with the request id; nothing more."""
 
 
-def build_schema(extensions: Sequence[Any] = (), config: Any = None) -> strawberry.Schema:
-    """The schema; `extensions` (e.g. query limits) run before error masking."""
-    return HubSchema(
-        query=merge_types("Query", QUERIES),
-        mutation=merge_types("Mutation", MUTATIONS),
+def build_schema(extensions: Sequence[Any] = (), config: Any = None, *,
+                 queries: Sequence[type] = QUERIES,
+                 mutations: Sequence[type] = MUTATIONS) -> strawberry.Schema:
+    """The schema; `extensions` (e.g. query limits) run before error masking. Every root
+    field must state the action it requires (`schema.core.access.requires`)."""
+    built = HubSchema(
+        query=merge_types("Query", tuple(queries)),
+        mutation=merge_types("Mutation", tuple(mutations)),
+        subscription=LiveSubscription,
         # AccessPolicy after the limits: ValidationCache overwrites pre_execution_errors
         # set by extensions that enter before it.
         extensions=[*extensions, AccessPolicy, MaskUnexpectedErrors],
@@ -60,6 +73,11 @@ def build_schema(extensions: Sequence[Any] = (), config: Any = None) -> strawber
         config=replace(config or StrawberryConfig(), default_resolver=read_attribute),
         execution_context_class=HubExecutionContext,
     )
+    undeclared = sorted(f"{kind}.{name}" for (kind, name), action
+                        in root_permissions(built).items() if action is None)
+    if undeclared:
+        raise TypeError(f"root fields without a permission: {', '.join(undeclared)}")
+    return built
 
 
 schema = build_schema()

@@ -28,7 +28,7 @@ def test_readme_and_docstring_hold_the_generated_contract():
     table = K.rules_markdown()
     assert table in K.__doc__
     readme = (ROOT / "graph" / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"<!-- kpi-rules:start -->\n(.*?)\n<!-- kpi-rules:end -->", readme, re.S)
+    block = re.search(r"<!-- kpi-rules:start -->\n(.*?)\n<!-- kpi-rules:end -->", readme, re.DOTALL)
     assert block and block.group(1) == table
     # every KPI has a rule and every bound slot a KPI with its template text
     assert {k.partition(".")[0] for k in K.KPI_KEYS} == set(K.RULES)

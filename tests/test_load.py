@@ -103,11 +103,11 @@ def test_row_errors_name_file_row_source_column_value_and_reason(db, tmp_path, c
     ]
     messages = {e["row"]: e["message"] for e in report["errors"]}
     assert "не меньше 1" in messages[3] and "не найдено" in messages[5]
-    assert "не найдено в реестре: Site" in messages[7]
+    assert "не найдено в реестре «Площадки»" in messages[7]
     assert _count(db, "Equipment") == 0
     hub(["load", "equipment", str(path)])  # the human report says the same
     out = capsys.readouterr().out
-    assert "строка 3, столбец «Количество» (quantity), значение '0'" in out
+    assert "строка 3, столбец «Количество» (quantity), значение «0»" in out
     assert "ничего не записано" in out
 
 

@@ -13,7 +13,7 @@ from graph.registry import REGISTRIES
 from schema.core.ids import encode_id
 from schema.registry.inputs import WRITABLE
 from tests.graphql_client import GraphQLClient, live_server, token_for
-from tests.test_access_matrix import A, PATCH, sample, seed
+from tests.test_access_matrix import PATCH, A, sample, seed
 from tests.test_shared_writes import stored_and_replayed
 
 

@@ -78,6 +78,7 @@ def save_plan(plan: NetworkPlan, now: dt.datetime | None = None) -> Plan:
     records = yield SAVE_PLAN_CYPHER, save_parameters(plan, now or dt.datetime.now(dt.UTC))
     record = records[0] if records else None
     _check_saved(record, plan)
+    assert record is not None  # _check_saved raised otherwise
     return record["uid"]
 
 

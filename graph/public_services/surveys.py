@@ -158,7 +158,7 @@ class ResponseInput(_Frozen):
 
 
 def survey_of(props: dict[str, Any]) -> SurveyInput:
-    record = {k: props.get(k) for k in SurveyInput.model_fields}
+    record: dict[str, Any] = {k: props.get(k) for k in SurveyInput.model_fields}
     for k in ("starts_on", "ends_on"):
         if hasattr(record[k], "to_native"):
             record[k] = record[k].to_native()
@@ -170,7 +170,7 @@ def check_answers(survey: SurveyInput, data: ResponseInput) -> list[dict[str, An
     """The response's answers, validated against the survey's questions (Russian errors)."""
     questions = {q.key: q for q in survey.questions}
     seen: set[str] = set()
-    out = []
+    out: list[dict[str, Any]] = []
     if data.category not in survey.categories:
         raise Refused("Опрос не для этой категории участников.", "BAD_REQUEST")
     for a in data.answers:

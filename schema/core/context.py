@@ -7,6 +7,7 @@ managed write transaction (the driver retries it); both count the statements the
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
@@ -27,6 +28,9 @@ from schema.core.cache import SharedResults
 
 # Called with (request_id, query, params) for every statement run (tests count with this).
 QUERY_LISTENERS: list[Callable[[str, str, dict[str, Any]], None]] = []
+
+# Called with (kind "read" | "write", seconds) after every transaction (hub/metrics.py).
+TRANSACTION_LISTENERS: list[Callable[[str, float], None]] = []
 
 # Managed transactions retry briefly (0.1, 0.2, 0.4… s apart), so that an unreachable
 # database is reported (DATABASE_UNAVAILABLE) in well under 2 s instead of hanging the
@@ -57,6 +61,12 @@ class DatabaseBusy(GraphQLError):
             extensions={"code": "DATABASE_BUSY"},
         )
         self.detail = detail
+
+
+def bookmark_text(bookmarks: Any) -> str | None:
+    """A driver `Bookmarks` as one header-safe string (the raw bookmarks are ASCII tokens)."""
+    raw = sorted(bookmarks.raw_values) if bookmarks is not None else []
+    return ",".join(raw) or None
 
 
 def _busy(exc: Exception) -> bool:
@@ -95,6 +105,18 @@ class HubContext:
     # the process's shared dashboards (the default shares nothing)
     dashboards: SharedResults = field(default_factory=lambda: SharedResults(0))
     retry_after: int = 1  # seconds, in the Retry-After of a DATABASE_BUSY answer
+    # observability (hub/metrics.py, the access log): set by the schema's OperationRecorder
+    operation: str | None = None
+    outcome: str | None = None
+    db_seconds: float = 0.0
+    # read-your-writes (hub/db.py): session options with the process's bookmark manager and
+    # the bookmarks a client sent back (X-Neo4j-Bookmark); `bookmark` is the last write's
+    session_options: dict[str, Any] = field(default_factory=dict)
+    bookmark: str | None = None
+    # live updates (schema/live): the process's change feed, poked after each write, and
+    # the connection_init payload of a WebSocket connection
+    feed: Any = None
+    connection_params: dict[str, Any] | None = None
 
     def note(self, query: str, params: dict[str, Any]) -> None:
         self.queries.append(query)
@@ -118,19 +140,34 @@ class HubContext:
         result = await self._session(
             lambda s: s.execute_write(lambda tx: fn(CountingTx(tx, self))), WRITE_SESSION_OPTIONS)
         self.dashboards.clear()
+        if self.feed is not None:
+            self.feed.poke()
+        if self.bookmark and self.response is not None:
+            self.response.headers["X-Neo4j-Bookmark"] = self.bookmark
         return result
 
     async def _session(self, work: Callable[[Any], Awaitable[Any]],
                        options: dict[str, Any]) -> Any:
+        started = time.perf_counter()
+        kind = "write" if options is WRITE_SESSION_OPTIONS else "read"
         try:
-            async with self.driver.session(database=self.database, **options) as s:
-                return await work(s)
+            async with self.driver.session(database=self.database, **options,
+                                           **self.session_options) as s:
+                result = await work(s)
+                if kind == "write" and self.session_options:
+                    self.bookmark = bookmark_text(await s.last_bookmarks())
+                return result
         except DriverError as exc:
             if _busy(exc):
                 raise DatabaseBusy(str(exc)) from None
             if _unavailable(exc):
                 raise DatabaseUnavailable(str(exc)) from None
             raise
+        finally:
+            seconds = time.perf_counter() - started
+            self.db_seconds += seconds
+            for listener in TRANSACTION_LISTENERS:
+                listener(kind, seconds)
 
     def loader(self, key: Hashable, load_fn: Callable[[list[Any]], Awaitable[list[Any]]]
                ) -> DataLoader:

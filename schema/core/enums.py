@@ -44,7 +44,7 @@ for _cls, _description in _DESCRIPTIONS.items():
     graphql_enum(_cls, _description)
 
 # The GraphQL enums are the graph's own classes.
-from graph.enums import (  # noqa: E402
+from graph.enums import (
     AgreementKind,
     CareerGuidanceKind,
     CompetencyStandard,

@@ -220,7 +220,7 @@ class Mutation:
         _rate_limit(info, contact_keys(data.email, data.phone))
         if input.website:
             return _honeypot()
-        uid, token = await run(info, lambda: ap.submit_enrolment_plan(data, dt.date.today()))
+        _uid, token = await run(info, lambda: ap.submit_enrolment_plan(data, dt.date.today()))
         return T.ApplicationReceipt(status_token=token, status=ap.ApplicationStatus.NEW,
                                     message="Заявка принята. Сохраните ссылку для проверки "
                                             "статуса: она показывается один раз.")
@@ -236,7 +236,7 @@ class Mutation:
         _rate_limit(info, contact_keys(data.email, data.phone))
         if input.website:
             return _honeypot()
-        uid, token = await run(info, lambda: ap.submit_partner_plan(data))
+        _uid, token = await run(info, lambda: ap.submit_partner_plan(data))
         return T.ApplicationReceipt(status_token=token, status=ap.ApplicationStatus.NEW,
                                     message="Заявка принята. Сохраните ссылку для проверки "
                                             "статуса: она показывается один раз.")

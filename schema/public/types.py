@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from strawberry.types import Info
@@ -16,21 +16,16 @@ from graph import planning as pl
 from graph.public_services import applications as ap
 from graph.public_services import review as rv
 from graph.public_services import surveys as sv
-from schema.core.enums import LearnerCategory, OrganizationKind, ProgramStatus
+from graph.public_services.applications import ApplicationKind, ApplicationStatus
+from graph.public_services.surveys import QuestionKind, SurveyCategory
+from schema.core.enums import LearnerCategory, OrganizationKind, ProgramStatus, graphql_enum
 from schema.core.node import context, native
 
-
-def _wrap(cls: type, description: str) -> Any:
-    wrapped = strawberry.enum(cls, description=description)
-    for value in wrapped.__strawberry_definition__.values:
-        value.description = e.LABELS[cls][cls(value.value)]
-    return wrapped
-
-
-ApplicationKind = _wrap(ap.ApplicationKind, "What an application asks for.")
-ApplicationStatus = _wrap(ap.ApplicationStatus, "Where an application is in its handling.")
-SurveyCategory = _wrap(sv.SurveyCategory, "Target category of survey respondents.")
-QuestionKind = _wrap(sv.QuestionKind, "Kind of survey question.")
+# The GraphQL enums are the public services' own classes.
+graphql_enum(ApplicationKind, "What an application asks for.")
+graphql_enum(ApplicationStatus, "Where an application is in its handling.")
+graphql_enum(SurveyCategory, "Target category of survey respondents.")
+graphql_enum(QuestionKind, "Kind of survey question.")
 
 
 @strawberry.enum(description="An expert's verdict on a program.")
@@ -288,11 +283,11 @@ class ProgramConstructor:
                                   "developer's own sites first): one round trip.")
     async def placements(self, info: Info) -> list[ModulePlacement]:
         ctx = context(info)
-        plan = pl.fetch_input(self.code, self.organization)
+        reads = pl.fetch_input(self.code, self.organization)
         try:
-            query, params = next(plan)
+            query, params = next(reads)
             while True:
-                query, params = plan.send(await ctx.read(query, **params))
+                query, params = reads.send(await ctx.read(query, **params))
         except StopIteration as stop:
             data = stop.value
         except pl.PlanningError:
@@ -318,7 +313,8 @@ def review_of(r: dict[str, Any], names_visible: bool) -> ProgramReview:
         id=r["uid"], round=r["round"], expert=r["expert"],
         expert_name=r.get("expert_name") if names_visible else None,
         expert_organization=r.get("expert_organization"), status=r["status"],
-        scores=[r.get(f"score_{k}") for k in keys] if done else None,
+        # a DONE review has every criterion's score (review_plan requires all of them)
+        scores=cast("list[int]", [r.get(f"score_{k}") for k in keys]) if done else None,
         comments=[r.get(f"comment_{k}") for k in keys] if done else None,
         verdict=ReviewVerdict(r["verdict"]) if r.get("verdict") else None,
         summary=r.get("summary"),

@@ -1,0 +1,1 @@
+"""File uploads: `importRegistryFile` (GraphQL multipart request) and `importJob` progress."""

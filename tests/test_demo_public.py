@@ -1,0 +1,123 @@
+"""`hub load demo` shows each public-services flow to a new user (issue #18): open applications,
+a program under expert review with a submitted review, a survey with anonymous answers — seen
+through GraphQL by an operator of the demo region; a second load changes nothing of them."""
+
+from __future__ import annotations
+
+import json
+
+from hub.cli import main as hub
+from loaders.demo import demo_today
+from tests.graphql_client import GraphQLClient, live_server, token_for
+
+APPLICATIONS = """{ applications(first: 100) { hasNextPage nodes {
+  id kind status region program cohort fullName email phone category inn organizationName
+  consentVersion } } }"""
+CONSTRUCTOR = """query($p: String!) { programConstructor(program: $p) {
+  code status organization
+  reviews { id round expert expertName expertOrganization status scores verdict summary
+            decision } } }"""
+RESULTS = """query($c: String!) { surveyResults(code: $c) {
+  total respondents { key count }
+  survey { code categories questions { key kind } }
+  questions { key kind cells { category answered options { key count } scale { key count }
+                               mean texts } } } }"""
+
+STATE_CYPHER = """
+MATCH (n) WHERE n:Application OR n:ProgramReview OR n:Survey OR n:SurveyResponse
+WITH n ORDER BY n.uid
+WITH collect([labels(n)[0], n.uid, coalesce(n.version, 0), n.status]) AS nodes
+RETURN nodes,
+       COUNT { MATCH (c:ChangeSet)
+               WHERE c.label IN ['Application', 'ProgramReview', 'Survey'] } AS audited,
+       [(p:Program)<-[:REVIEWS]-(:ProgramReview) | [p.uid, p.status, p.version]] AS programs
+"""
+
+
+def _load(capsys) -> None:
+    assert hub(["load", "demo", "--json"]) == 0
+    reports = json.loads(capsys.readouterr().out)  # the output stays the registries' JSON
+    assert all(r["rejected"] == 0 for r in reports)
+
+
+def _one(db, query: str, **params):
+    records, _, _ = db.execute_query(query, **params)
+    return records[0]
+
+
+def _seen(client: GraphQLClient, program: str, survey: str):
+    return (client.data(APPLICATIONS), client.data(CONSTRUCTOR, {"p": program}),
+            client.data(RESULTS, {"c": survey}))
+
+
+def test_demo_shows_public_services_and_a_reload_changes_nothing(db, settings, capsys):
+    _load(capsys)
+    region = _one(db, "MATCH (o:Organization {kind: 'COPP'}) RETURN o.region AS r")["r"]
+    found = _one(db, """
+        MATCH (r:ProgramReview)-[:REVIEWS]->(p:Program)
+        MATCH (s:Survey)
+        RETURN collect(DISTINCT p.uid) AS programs, collect(DISTINCT s.uid) AS surveys""")
+    assert len(found["programs"]) == 1 and len(found["surveys"]) == 1
+    program, survey = found["programs"][0], found["surveys"][0]
+    operator = token_for("operator", region=region)
+    with live_server(settings) as url:
+        client = GraphQLClient(url, token=operator)
+        applications, constructor, results = _seen(client, program, survey)
+
+        # open applications: enrolments NEW and IN_REVIEW to open cohorts, one partner
+        nodes = applications["applications"]["nodes"]
+        enrol = [a for a in nodes if a["kind"] == "ENROLMENT"]
+        partner = [a for a in nodes if a["kind"] == "PARTNERSHIP"]
+        assert sum(a["status"] == "NEW" for a in enrol) >= 2
+        assert sum(a["status"] == "IN_REVIEW" for a in enrol) >= 1
+        assert len(partner) == 1 and partner[0]["status"] == "NEW"
+        assert partner[0]["inn"] and partner[0]["organizationName"]
+        assert all(a["region"] == region for a in nodes)
+        assert all(a["email"].endswith("@example.org") for a in nodes)
+        assert all(a["phone"].startswith("+7 900 000-00-") for a in nodes)
+        cohorts = [(a["program"], a["cohort"]) for a in enrol]
+        assert len(set(cohorts)) == len(cohorts)
+        open_cohorts = _one(db, """
+            UNWIND $cohorts AS pc
+            MATCH (c:Cohort {uid: pc[0] + ':' + pc[1]})-[:OF_PROGRAM]->(p:Program)
+            WHERE c.starts_on > $today AND p.status IN ['APPROVED', 'RUNNING']
+            RETURN count(c) AS n""", cohorts=[list(c) for c in cohorts], today=demo_today())["n"]
+        assert open_cohorts == len(cohorts)  # all of the catalogue, open for enrolment
+
+        # the program under expert review: two experts, not from the developer, one review
+        p = constructor["programConstructor"]
+        assert p["status"] == "REVIEW"
+        reviews = p["reviews"]
+        assert len(reviews) == 2 and {r["round"] for r in reviews} == {1}
+        assert all(r["expertOrganization"] != p["organization"] for r in reviews)
+        assert all(r["expertName"] for r in reviews)  # the region's operator sees names
+        done = [r for r in reviews if r["status"] == "DONE"]
+        assert len(done) == 1 and done[0]["verdict"] == "APPROVE"
+        assert all(1 <= s <= 5 for s in done[0]["scores"]) and done[0]["decision"] is None
+        experts = _one(db, """
+            MATCH (p:Program {uid: $p})<-[:REVIEWS]-(:ProgramReview)-[:BY_EXPERT]->(s:Staff)
+            RETURN count(s) AS n,
+                   all(x IN collect(EXISTS {
+                         MATCH (s)-[q:QUALIFIED_IN]->(k:Competency)
+                         WHERE k.uid IN p.competencies
+                           AND q.expert_status IN ['REGIONAL', 'CERTIFIED', 'CHIEF'] })
+                       WHERE x) AS qualified""", p=program)
+        assert experts["n"] == 2 and experts["qualified"]
+
+        # the survey: anonymous answers of several categories, aggregates non-empty
+        r = results["surveyResults"]
+        assert r["total"] >= 20
+        assert len(r["respondents"]) >= 3 and len(r["survey"]["categories"]) >= 3
+        by_key = {q["key"]: q for q in r["questions"]}
+        assert {"SINGLE", "MULTIPLE", "SCALE", "TEXT"} <= {q["kind"] for q in by_key.values()}
+        topic = by_key["topic"]["cells"]
+        assert len(topic) >= 3 and sum(c["answered"] for c in topic) == r["total"]
+        assert sum(o["count"] for c in topic for o in c["options"]) == r["total"]
+        assert any(c["mean"] is not None for c in by_key["need"]["cells"])
+        assert any(c["texts"] for c in by_key["obstacles"]["cells"])  # operator sees texts
+        state = _one(db, STATE_CYPHER)
+
+        # a second load: nothing of them is created or changed
+        _load(capsys)
+        assert _one(db, STATE_CYPHER) == state
+        assert _seen(client, program, survey) == (applications, constructor, results)
