@@ -25,6 +25,8 @@ schemathesis.graphql.scalar("Date", st.dates(dt.date(1990, 1, 1), dt.date(2040, 
 schemathesis.graphql.scalar("DateTime", st.datetimes(
     dt.datetime(2000, 1, 1), dt.datetime(2040, 1, 1), timezones=st.just(dt.UTC)).map(
     lambda d: nodes.String(d.isoformat())))
+# A file travels in a multipart request, never inline: an inline value must be refused cleanly.
+schemathesis.graphql.scalar("Upload", st.just(nodes.String("not-a-file")))
 
 
 def problems(response: Any) -> list[str]:
