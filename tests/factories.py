@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from neo4j import Driver
@@ -230,3 +231,23 @@ def seed_activities(driver: Driver) -> dict[str, list[dict[str, Any]]]:
             report = write(driver, name, rows[name])
             assert report.ok, (name, report.errors)
     return rows
+
+
+@contextlib.contextmanager
+def own_neo4j(settings: Any, home: Any, heap: str) -> Iterator[Any]:
+    """A throwaway Neo4j (own port and home, migrated) for tests that stop or kill it."""
+    from graph.migrations import migrate
+    from hub import neo4j_runtime as rt
+    from hub.db import sync_driver
+    from tests.graphql_client import free_port
+
+    own = settings.model_copy(update={
+        "neo4j_home": home, "neo4j_port": free_port(), "neo4j_heap": heap,
+        "neo4j_pagecache": "64m", "neo4j_uri": ""})
+    rt.start(own, quiet=True)
+    try:
+        with sync_driver(own) as driver:
+            migrate(driver, database=own.neo4j_database)
+        yield own
+    finally:
+        rt.stop(own)

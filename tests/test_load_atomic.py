@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from graph.migrations import migrate
 from graph.writes import node_cypher
 from hub import neo4j_runtime as rt
 from hub.cli import ExitCode
@@ -28,8 +27,7 @@ from hub.db import sync_driver
 from hub.settings import Settings, get_settings
 from loaders.load import TooLargeError, load_source
 from tests.conftest import wipe
-from tests.factories import inn, seed_region
-from tests.graphql_client import free_port
+from tests.factories import inn, own_neo4j, seed_region
 
 HUB = str(Path(sys.executable).with_name("hub"))
 ROWS = 15_000  # three 5,000-row statements in the load's one transaction
@@ -60,16 +58,8 @@ def _env(settings: Settings, **extra: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def own(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """A Neo4j of this module only: killing it disturbs no one."""
-    own = settings.model_copy(update={
-        "neo4j_home": tmp_path_factory.mktemp("atomic") / "neo4j", "neo4j_port": free_port(),
-        "neo4j_heap": "768m", "neo4j_pagecache": "64m", "neo4j_uri": ""})
-    rt.start(own, quiet=True)
-    try:
-        with sync_driver(own) as driver:
-            migrate(driver, database=own.neo4j_database)
-        yield own
-    finally:
-        rt.stop(own)
+    with own_neo4j(settings, tmp_path_factory.mktemp("atomic") / "neo4j", "768m") as server:
+        yield server
 
 
 def _wait_for_second_upsert(own: Settings, proc: subprocess.Popen, timeout: float = 180) -> None:

@@ -16,15 +16,14 @@ import httpx
 import pytest
 
 from graph.audit import audit_cypher
-from graph.migrations import migrate
 from graph.writes import node_cypher
 from hub import neo4j_runtime as rt
 from hub.db import sync_driver
 from hub.settings import Settings
 from schema.core.context import QUERY_LISTENERS
 from tests.conftest import wipe
-from tests.factories import inn, seed_region
-from tests.graphql_client import GraphQLClient, free_port, live_server
+from tests.factories import inn, own_neo4j, seed_region
+from tests.graphql_client import GraphQLClient, live_server
 
 READ = "{ organizations { totalCount } }"
 WRITE = ('mutation { createSite(input: {organization: "' + inn(2) + '", code: "OUT", '
@@ -45,16 +44,8 @@ RETURN collect([labels(n), n.uid, [k IN keys(n) WHERE NOT k IN ['createdAt', 'up
 @pytest.fixture(scope="module")
 def own(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """A second Neo4j of this module only (stopping it disturbs no one)."""
-    own = settings.model_copy(update={
-        "neo4j_home": tmp_path_factory.mktemp("outage") / "neo4j", "neo4j_port": free_port(),
-        "neo4j_heap": "384m", "neo4j_pagecache": "64m", "neo4j_uri": ""})
-    rt.start(own, quiet=True)
-    try:
-        with sync_driver(own) as driver:
-            migrate(driver, database=own.neo4j_database)
-        yield own
-    finally:
-        rt.stop(own)
+    with own_neo4j(settings, tmp_path_factory.mktemp("outage") / "neo4j", "384m") as server:
+        yield server
 
 
 def content(settings: Settings) -> tuple[Any, int]:

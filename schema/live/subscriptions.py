@@ -12,7 +12,6 @@ Limits: subscriptions per connection (hub/app.py) and per token (here).
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import hashlib
 import time
 from collections import Counter
@@ -28,7 +27,7 @@ from schema.core.access import requires
 from schema.core.errors import api_error
 from schema.core.node import context
 from schema.situational import types as T
-from schema.situational.resolvers import situational_centre
+from schema.situational.resolvers import AsOfArg, PeriodArg, RegionArg, situational_centre
 
 RECHECK = 30.0  # seconds between ledger checks of a subscription's token
 _open_per_token: Counter[str] = Counter()
@@ -154,12 +153,7 @@ class Subscription:
                     "again (debounced) after every write that can change it.",
         metadata=requires("read"))
     async def situational_centre(
-        self, info: Info,
-        region: Annotated[str, strawberry.argument(description="Subject code, e.g. 52.")],
-        period: Annotated[str, strawberry.argument(
-            description="2025, 2025-Q2, 2025-05 or 2025-01-01..2025-06-30.")],
-        as_of: Annotated[dt.date | None, strawberry.argument(
-            description="Date for the roadmap's overdue state; default today.")] = None,
+        self, info: Info, region: RegionArg, period: PeriodArg, as_of: AsOfArg = None,
     ) -> AsyncGenerator[T.SituationalCentre, None]:
         feed = _feed(info)
         ctx = context(info)

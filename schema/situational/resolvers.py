@@ -107,19 +107,21 @@ async def learner_portfolio(info: Info, external_id: str) -> T.Portfolio | None:
     return None if portfolio is None else T.Portfolio.of(portfolio)
 
 
+# The arguments of a dashboard, for the query and its subscription alike.
+RegionArg = Annotated[str, strawberry.argument(description="Subject code, e.g. 52.")]
+PeriodArg = Annotated[str, strawberry.argument(
+    description="2025, 2025-Q2, 2025-05 or 2025-01-01..2025-06-30.")]
+AsOfArg = Annotated[dt.date | None, strawberry.argument(
+    description="Date for the roadmap's overdue state; default today.")]
+
+
 @strawberry.type(description="Situational centre: dashboard, portfolio, activity registries.")
 class SituationalQuery:
     @strawberry.field(description="KPIs, supply × demand and the roadmap of a region for a "
                                   "period — one database round trip for everything selected.",
                       metadata=requires("read"))
-    async def situational_centre(
-        self, info: Info,
-        region: Annotated[str, strawberry.argument(description="Subject code, e.g. 52.")],
-        period: Annotated[str, strawberry.argument(
-            description="2025, 2025-Q2, 2025-05 or 2025-01-01..2025-06-30.")],
-        as_of: Annotated[dt.date | None, strawberry.argument(
-            description="Date for the roadmap's overdue state; default today.")] = None,
-    ) -> T.SituationalCentre:
+    async def situational_centre(self, info: Info, region: RegionArg, period: PeriodArg,
+                                 as_of: AsOfArg = None) -> T.SituationalCentre:
         return await situational_centre(info, region, period, as_of)
 
     @strawberry.field(description="Everything a learner completed and attended, by external id. "
