@@ -209,7 +209,8 @@ def create_app(settings: Settings | None = None,
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.gate = gate
     app.add_middleware(RequestTimeout, seconds=settings.request_timeout)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
+                       upload_bytes=settings.upload_max_bytes)
     app.add_middleware(Observe, gate=gate)
     return app
 

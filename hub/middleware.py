@@ -35,16 +35,23 @@ class _TooLarge(Exception):
 
 
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    """`max_bytes` for a request body; a multipart upload (a registry file) may reach
+    `upload_bytes`."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, upload_bytes: int | None = None) -> None:
+        self.app, self.plain_bytes = app, max_bytes
+        self.upload_bytes = max(max_bytes, upload_bytes or max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        message = (f"Тело запроса больше допустимого ({self.max_bytes} байт).")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        headers = dict(scope.get("headers") or [])
+        upload = headers.get(b"content-type", b"").startswith(b"multipart/form-data")
+        limit = self.upload_bytes if upload else self.plain_bytes
+        declared = headers.get(b"content-length")
+        message = (f"Тело запроса больше допустимого ({limit} байт).")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             await _graphql_error(send, 413, message, "REQUEST_TOO_LARGE")
             return
         received = 0
@@ -55,7 +62,7 @@ class BodySizeLimit:
             msg = await receive()
             if msg["type"] == "http.request":
                 received += len(msg.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise _TooLarge
             return msg
 

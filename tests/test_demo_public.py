@@ -121,3 +121,28 @@ def test_demo_shows_public_services_and_a_reload_changes_nothing(db, settings, c
         _load(capsys)
         assert _one(db, STATE_CYPHER) == state
         assert _seen(client, program, survey) == (applications, constructor, results)
+
+
+
+def test_every_operation_the_code_audits_reads_back(db, settings, capsys):
+    """`changes` knows every op a write path records: the literal ops in the code, the
+    application transitions and the review decisions; the demo's log reads back as a page."""
+    import re
+    from pathlib import Path
+
+    from graph.public_services import applications
+    from schema.audit.types import ChangeOp
+
+    root = Path(__file__).resolve().parent.parent
+    literal = {m for path in (*root.glob("graph/**/*.py"), *root.glob("schema/**/*.py"))
+               for m in re.findall(r'"op": "([a-z_]+)"', path.read_text(encoding="utf-8"))}
+    known = {o.value for o in ChangeOp}
+    assert literal | set(applications.FROM) | {"approved", "returned"} <= known
+    _load(capsys)
+    with live_server(settings) as url:
+        admin = GraphQLClient(url)
+        for label, ops in (("Application", {"CREATE", "TAKE"}),
+                           ("ProgramReview", {"ASSIGN", "REVIEW"})):
+            page = admin.data('{ changes(first: 100, filter: {label: "%s"}) { nodes { op } } }'
+                              % label)["changes"]["nodes"]
+            assert ops <= {c["op"] for c in page}, (label, page)

@@ -176,3 +176,27 @@ def test_limits_default_to_settings(settings):
                                     settings.graphql_max_aliases, settings.graphql_max_cost,
                                     settings.graphql_max_operations)
     assert admin_token()
+
+
+def test_a_multipart_upload_may_be_larger_than_a_plain_body(db, settings):
+    """A registry file (multipart) is limited by HUB_UPLOAD_MAX_BYTES, other bodies by
+    HUB_MAX_BODY_BYTES."""
+    import httpx
+
+    from tests.graphql_client import admin_token, live_server
+
+    tight = settings.model_copy(update={"max_body_bytes": 100_000,
+                                        "upload_max_bytes": 1_000_000})
+    big = b"x" * 300_000
+    with live_server(tight) as url:
+        http = httpx.Client(base_url=url, timeout=30,
+                            headers={"Authorization": f"Bearer {admin_token()}"})
+        plain = http.post("/graphql", content=b'{"query": "{ __typename }", "x": "'
+                          + big + b'"}', headers={"content-type": "application/json"})
+        assert plain.status_code == 413
+        upload = http.post("/graphql", files={"0": ("equipment.csv", big, "text/csv")},
+                           data={"operations": '{"query": "{ __typename }"}', "map": "{}"})
+        assert upload.status_code != 413, upload.text[:200]
+        huge = http.post("/graphql", files={"0": ("equipment.csv", big * 4, "text/csv")},
+                         data={"operations": '{"query": "{ __typename }"}', "map": "{}"})
+        assert huge.status_code == 413

@@ -15,6 +15,16 @@ class ChangeOp(Enum):
     RETIRE = "retire"
     RESTORE = "restore"
     SAVE = "save"  # a network plan saved (created or its draft replaced)
+    # workflow steps (graph/public_services): applications, expert review, retention
+    TAKE = "take"
+    ACCEPT = "accept"
+    COMPLETE = "complete"
+    DECLINE = "decline"
+    PURGE = "purge"
+    ASSIGN = "assign"
+    REVIEW = "review"
+    APPROVED = "approved"
+    RETURNED = "returned"
 
 
 @strawberry.type(description="One field of a change: value before and after, as JSON text.")
