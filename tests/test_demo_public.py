@@ -10,7 +10,7 @@ from hub.cli import main as hub
 from loaders.demo import demo_today
 from tests.graphql_client import GraphQLClient, live_server, token_for
 
-APPLICATIONS = """{ applications(first: 100) { hasNextPage nodes {
+APPLICATIONS = """{ applications(first: 100) { pageInfo { hasNextPage } nodes {
   id kind status region program cohort fullName email phone category inn organizationName
   consentVersion } } }"""
 CONSTRUCTOR = """query($p: String!) { programConstructor(program: $p) {
@@ -143,6 +143,19 @@ def test_every_operation_the_code_audits_reads_back(db, settings, capsys):
         admin = GraphQLClient(url)
         for label, ops in (("Application", {"CREATE", "TAKE"}),
                            ("ProgramReview", {"ASSIGN", "REVIEW"})):
-            page = admin.data('{ changes(first: 100, filter: {label: "%s"}) { nodes { op } } }'
-                              % label)["changes"]["nodes"]
+            page = admin.data('query($l: String) { changes(first: 100, filter: {label: $l}) '
+                              '{ nodes { op } } }', {"l": label})["changes"]["nodes"]
             assert ops <= {c["op"] for c in page}, (label, page)
+        # applications page as a connection: every one once, in key order, cursors opaque
+        query = ('query($a: String) { applications(first: 2, after: $a) { nodes { id } '
+                 'pageInfo { hasNextPage endCursor } } }')
+        seen, after = [], None
+        while True:
+            page = admin.data(query, {"a": after})["applications"]
+            seen += [n["id"] for n in page["nodes"]]
+            if not page["pageInfo"]["hasNextPage"]:
+                break
+            after = page["pageInfo"]["endCursor"]
+        assert len(seen) == len(set(seen)) >= 6 and seen == sorted(seen)
+        forged = admin.execute(query, {"a": seen[0]})
+        assert forged["errors"][0]["extensions"]["code"] == "BAD_ARGUMENT"

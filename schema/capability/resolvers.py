@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import datetime as dt
-import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Annotated, Any
@@ -29,7 +27,7 @@ from schema.capability.types import (
     staff_first_selected,
 )
 from schema.core.access import requires
-from schema.core.connection import Connection, page_of, selects
+from schema.core.connection import Connection, cursor_key, key_cursor, page_of, selects
 from schema.core.errors import api_error
 from schema.core.node import check_limit, context, load_nodes
 from schema.registry.types import people_scope
@@ -124,21 +122,6 @@ async def names_in_scope(info: Info, plan: pl.NetworkPlan, drafts: list[pl.Agree
     return plan, drafts
 
 
-def _plan_cursor(uid: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps(["networkPlan", uid]).encode()).decode()
-
-
-def _plan_after(cursor: str) -> str:
-    """The plan uid of a `networkPlans` cursor."""
-    try:
-        tag, uid = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
-        if tag != "networkPlan" or not isinstance(uid, str) or not uid or len(uid) > 200:
-            raise ValueError(cursor)
-        return uid
-    except (ValueError, TypeError, binascii.Error, UnicodeError):
-        raise api_error("Неверный курсор: возьмите pageInfo.endCursor из ответа без "
-                        "изменений.", "BAD_ARGUMENT") from None
-
 
 @strawberry.type
 class Query:
@@ -216,9 +199,10 @@ class Query:
         with_total = selects(info, "totalCount")
         page = await read_plan(info, pl.load_plans(pl.PlanFilter(
             program=program, home=home_organization, status=status.value if status else None,
-            first=first, after=_plan_after(after) if after else None, with_total=with_total)))
+            first=first, after=cursor_key("networkPlan", after) if after else None,
+            with_total=with_total)))
         return page_of([plan_view(p, d) for p, d in page.plans],
-                       [_plan_cursor(p.uid) for p, _ in page.plans],
+                       [key_cursor("networkPlan", p.uid) for p, _ in page.plans],
                        has_next=page.has_next_page, after=after, total=page.total)
 
     @strawberry.field(description="A stored plan's network-agreement draft (DOCX, Russian): "

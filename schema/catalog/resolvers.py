@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import json
 from typing import Annotated, Any
 
 import strawberry
@@ -16,9 +13,8 @@ from graph.catalog import CATALOG_CYPHER, CATALOG_STATUSES
 from graph.search import fulltext_query
 from schema.catalog.types import CatalogCohort, CatalogProgram, CatalogSite
 from schema.core.access import requires
-from schema.core.connection import Connection, page_of, selects
+from schema.core.connection import Connection, cursor_key, key_cursor, page_of, selects
 from schema.core.enums import ProgramFormat, ProgramType
-from schema.core.errors import api_error
 from schema.core.node import check_limit, context, native
 
 
@@ -62,25 +58,13 @@ class Query:
         rows = await context(info).read(
             CATALOG_CYPHER, query=query, statuses=CATALOG_STATUSES,
             type=type.value if type else None, municipality=municipality,
-            after=_decode(after) if after else None, today=dt.date.today(), limit=limit + 1,
+            after=cursor_key("catalog", after) if after else None, today=dt.date.today(),
+            limit=limit + 1,
             with_total=selects(info, "totalCount"))
         [row] = rows
         page = row["page"]
         items = [_program(r) for r in page[:limit]]
-        return page_of(items, [_cursor(p.code) for p in items], has_next=len(page) > limit,
+        return page_of(items, [key_cursor("catalog", p.code) for p in items],
+                       has_next=len(page) > limit,
                        after=after, total=row["total"] if selects(info, "totalCount") else None)
 
-
-def _cursor(code: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps(["catalog", code]).encode()).decode()
-
-
-def _decode(cursor: str) -> str:
-    try:
-        tag, code = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
-        if tag != "catalog" or not isinstance(code, str):
-            raise ValueError(cursor)
-        return code
-    except (ValueError, TypeError, binascii.Error, UnicodeError):
-        raise api_error("Неверный курсор: возьмите pageInfo.endCursor из ответа без "
-                        "изменений.", "BAD_ARGUMENT") from None

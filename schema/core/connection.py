@@ -72,6 +72,23 @@ def page_of(nodes: list[Any], cursors: list[str], *, has_next: bool, after: str 
         total_count=total)
 
 
+def key_cursor(tag: str, key: str) -> str:
+    """The cursor of a list paged by one key (catalogue, plans, applications)."""
+    return base64.urlsafe_b64encode(json.dumps([tag, key]).encode()).decode()
+
+
+def cursor_key(tag: str, cursor: str) -> str:
+    """The key of a `key_cursor` made for `tag`; anything else is BAD_ARGUMENT."""
+    try:
+        found, key = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
+        if found != tag or not isinstance(key, str) or not key or len(key) > 200:
+            raise ValueError(cursor)
+        return key
+    except (ValueError, TypeError, binascii.Error, UnicodeError):
+        raise api_error("Неверный курсор: возьмите pageInfo.endCursor из ответа без "
+                        "изменений.", "BAD_ARGUMENT") from None
+
+
 def encode_cursor(sort: str, descending: bool, key: Any, uid: str) -> str:
     raw = json.dumps([sort, descending, cursor_value(key), uid], ensure_ascii=False)
     return base64.urlsafe_b64encode(raw.encode()).decode()
@@ -209,5 +226,5 @@ async def list_connection(info: Info, registry: str, label: str, *,
     )
 
 
-__all__ = ["MAX_PAGE", "Connection", "Edge", "PageInfo", "SortDirection", "list_connection",
-           "page_of"]
+__all__ = ["MAX_PAGE", "Connection", "Edge", "PageInfo", "SortDirection", "cursor_key",
+           "key_cursor", "list_connection", "page_of"]

@@ -28,6 +28,7 @@ from graph.public_services.common import Refused, contact_keys, now_utc
 from graph.writes import Plan, run_plan_async
 from schema.capability.types import Document
 from schema.core.access import PUBLIC, requires
+from schema.core.connection import Connection, cursor_key, key_cursor, page_of
 from schema.core.errors import api_error
 from schema.core.node import check_limit, context, native
 from schema.public import types as T
@@ -115,7 +116,7 @@ class Query:
     async def applications(
         self, info: Info, status: T.ApplicationStatus | None = None,
         kind: T.ApplicationKind | None = None, first: int = 20, after: str | None = None,
-    ) -> T.ApplicationPage:
+    ) -> Connection[T.Application]:
         limit = check_limit(first)
         scope = privacy.people_scope(context(info).principal)
         if scope.nothing:
@@ -123,11 +124,12 @@ class Query:
                             "организациям, проводящим обучение.", "FORBIDDEN")
         rows = await context(info).read(
             ap.LIST_CYPHER, status=status.value if status else None,
-            kind=kind.value if kind else None, after=after, limit=limit + 1,
+            kind=kind.value if kind else None,
+            after=cursor_key("application", after) if after else None, limit=limit + 1,
             people=scope.param())
         nodes = [T.Application.of(dict(r["a"])) for r in rows[:limit]]
-        return T.ApplicationPage(nodes=nodes, has_next_page=len(rows) > limit,
-                                 end_cursor=str(nodes[-1].id) if nodes else None)
+        return page_of(nodes, [key_cursor("application", str(n.id)) for n in nodes],
+                       has_next=len(rows) > limit, after=after)
 
     @strawberry.field(description="The program constructor: what is missing, which demand it "
                                   "answers, its reviews and where its modules could run.",
@@ -206,6 +208,23 @@ async def _results(info: Info, code: str) -> tuple[sv.SurveyInput, dict[str, Any
     return survey, sv.aggregate(survey, rows[0]["responses"]), texts
 
 
+async def _submit(info: Info, input: Any, model: Any,
+                  plan_of: Callable[[Any], Any]) -> T.ApplicationReceipt:
+    """An anonymous application: validated, rate-limited per address and contact, a filled
+    honeypot answered as if accepted, then written."""
+    try:
+        data = model.model_validate(_fields(input))
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    _rate_limit(info, contact_keys(data.email, data.phone))
+    if input.website:
+        return _honeypot()
+    _uid, token = await run(info, lambda: plan_of(data))
+    return T.ApplicationReceipt(status_token=token, status=ap.ApplicationStatus.NEW,
+                                message="Заявка принята. Сохраните ссылку для проверки "
+                                        "статуса: она показывается один раз.")
+
+
 @strawberry.type(description="Public services: submissions and transitions.")
 class Mutation:
     @strawberry.mutation(description="Apply to enrol in a cohort of the public catalogue "
@@ -213,33 +232,14 @@ class Mutation:
                          metadata=requires(PUBLIC))
     async def apply_to_cohort(self, info: Info, input: T.EnrolmentApplicationInput
                               ) -> T.ApplicationReceipt:
-        try:
-            data = ap.EnrolmentInput.model_validate(_fields(input))
-        except ValidationError as exc:
-            raise _invalid(exc) from None
-        _rate_limit(info, contact_keys(data.email, data.phone))
-        if input.website:
-            return _honeypot()
-        _uid, token = await run(info, lambda: ap.submit_enrolment_plan(data, dt.date.today()))
-        return T.ApplicationReceipt(status_token=token, status=ap.ApplicationStatus.NEW,
-                                    message="Заявка принята. Сохраните ссылку для проверки "
-                                            "статуса: она показывается один раз.")
+        return await _submit(info, input, ap.EnrolmentInput,
+                             lambda data: ap.submit_enrolment_plan(data, dt.date.today()))
 
     @strawberry.mutation(description="An organization applies to join the regional network "
                                      "(anonymous; rate-limited).", metadata=requires(PUBLIC))
     async def apply_for_partnership(self, info: Info, input: T.PartnerApplicationInput
                                     ) -> T.ApplicationReceipt:
-        try:
-            data = ap.PartnerInput.model_validate(_fields(input))
-        except ValidationError as exc:
-            raise _invalid(exc) from None
-        _rate_limit(info, contact_keys(data.email, data.phone))
-        if input.website:
-            return _honeypot()
-        _uid, token = await run(info, lambda: ap.submit_partner_plan(data))
-        return T.ApplicationReceipt(status_token=token, status=ap.ApplicationStatus.NEW,
-                                    message="Заявка принята. Сохраните ссылку для проверки "
-                                            "статуса: она показывается один раз.")
+        return await _submit(info, input, ap.PartnerInput, ap.submit_partner_plan)
 
     @strawberry.mutation(description="NEW → IN_REVIEW.", metadata=requires("write"))
     async def take_application(self, info: Info, id: strawberry.ID) -> T.Application:

@@ -164,12 +164,6 @@ class Application:
             purged_at=native(a.get("purged_at")))
 
 
-@strawberry.type(description="A page of applications.")
-class ApplicationPage:
-    nodes: list[Application] = strawberry.field(description="Applications, by key.")
-    has_next_page: bool = strawberry.field(description="More after `endCursor`.")
-    end_cursor: str | None = strawberry.field(description="Pass as `after`.")
-
 
 @strawberry.type(description="How many personal-data records the retention purge removed.")
 class PurgeResult:
