@@ -255,9 +255,3 @@ async def retire_async(tx: Any, registry: Registry, uids: Sequence[str], *,
                                                         source=source, now=now,
                                                         restore=restore))
 
-
-def retire_checked(tx: Any, registry: Registry, uids: Sequence[str], *,
-                   principal: Principal = SYSTEM, source: str = "api",
-                   now: dt.datetime | None = None, restore: bool = False) -> IngestReport:
-    return run_plan(tx, retire_plan_checked(registry, uids, principal=principal, source=source,
-                                            now=now, restore=restore))
