@@ -210,11 +210,16 @@ def save(run: dict[str, Any], name: str | None = None) -> Path:
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    cols = ["workload", "target", "requests", "throughput", "p50_ms", "p95_ms", "p99_ms",
-            "errors", "ratio"]
+    """`ratio` is hub / floor at p50 (W4: see its note), `hub/peer` hub / peer throughput."""
+    cols = ["workload", "workers", "target", "requests", "throughput", "p50_ms", "p95_ms",
+            "p99_ms", "errors", "ratio", "hub/peer"]
     lines = ["  ".join(f"{c:>10}" for c in cols)]
     for row in rows:
-        lines.append("  ".join(f"{row.get(c, '')!s:>10}" for c in cols))
+        cells = {**row, "workload": row["workload"] + (f":{row['shape']}" if row.get("shape")
+                                                       else ""),
+                 "workers": row.get("concurrency", ""), "hub/peer": row.get("peer_ratio", "")}
+        lines.append("  ".join(f"{'' if cells.get(c) is None else cells[c]!s:>10}"
+                               for c in cols))
     return "\n".join(lines)
 
 

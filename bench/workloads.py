@@ -4,8 +4,10 @@ load (W4: loader rows/s vs raw UNWIND), and the PROFILE check of each hot statem
 from __future__ import annotations
 
 import re
+import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -181,7 +183,26 @@ WITH e, row
 MATCH (t:EquipmentType {uid: row.type})
 MERGE (e)-[:OF_TYPE]->(t)
 """
+# What a Neo4j user writes for the same file: the same MERGE statements, the cells converted in
+# Cypher; in one transaction, or `IN TRANSACTIONS OF $batch ROWS`.
+LOAD_CSV = """
+LOAD CSV WITH HEADERS FROM $url AS row FIELDTERMINATOR ';'
+CALL (row) {
+  MERGE (e:Equipment {uid: row.organization + ':' + row.inventory_number})
+  SET e += {organization: row.organization, inventory_number: row.inventory_number,
+            type: row.type, site: row.site, name: row.name, status: row.status,
+            quantity: toInteger(row.quantity), year: toInteger(row.year)}
+  WITH e, row
+  MATCH (s:Site {uid: row.organization + ':' + row.site})
+  MERGE (s)-[:HAS_EQUIPMENT]->(e)
+  WITH e, row
+  MATCH (t:EquipmentType {uid: row.type})
+  MERGE (e)-[:OF_TYPE]->(t)
+}"""
 PREFIX = "W4-"
+# W4 targets: the loader as `hub load` runs it (one transaction) and with `--batch-rows`, the
+# same file through LOAD CSV in one transaction and in batches, the rows through raw UNWIND.
+W4_TARGETS = ("loader", "load_csv", "loader_b", "load_csv_b", "raw")
 
 
 def bulk_rows(scale: str, seed: int, regions: int | None, rows: int) -> list[dict[str, Any]]:
@@ -217,45 +238,142 @@ def _raw_load(driver: Any, db: str, items: list[dict[str, Any]], batch: int) -> 
             session.execute_write(lambda tx, c=chunk: tx.run(RAW, rows=c).consume())
 
 
+def _served_csv(driver: Any, db: str, path: Path) -> tuple[str, Path | None]:
+    """A file URL under which the bench's (local) Neo4j reads `path` with LOAD CSV, and the
+    copy made for it (to delete) when LOAD CSV is confined to server.directories.import."""
+    import shutil
+
+    from neo4j.exceptions import ClientError
+
+    def readable(url: str) -> bool:
+        try:
+            driver.execute_query("LOAD CSV FROM $url AS r RETURN count(*) AS n", url=url,
+                                 database_=db)
+            return True
+        except ClientError:
+            return False
+
+    url = path.resolve().as_uri()
+    if readable(url):  # file URLs not confined (server.directories.import unset)
+        return url, None
+    records, _, _ = driver.execute_query(
+        "SHOW SETTINGS YIELD name, value WHERE name = 'server.directories.import' "
+        "RETURN value", database_=db)
+    if records and records[0]["value"]:
+        copy = Path(records[0]["value"]) / f"hub-bench-w4-{path.name}"
+        shutil.copyfile(path, copy)
+        if readable(f"file:///{copy.name}"):
+            return f"file:///{copy.name}", copy
+        copy.unlink()
+    raise RuntimeError("W4: the bench's Neo4j cannot read the CSV file (LOAD CSV): is it local?")
+
+
+def _server_cpu() -> Callable[[], float] | None:
+    """CPU seconds used so far by the bench's local Neo4j (None: not a local runtime)."""
+    import os
+
+    from hub import neo4j_runtime
+    from hub.settings import get_settings
+
+    pid = neo4j_runtime.status(get_settings()).pid
+    if pid is None:
+        return None
+
+    def used() -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    return used
+
+
+def _load_csv(driver: Any, db: str, url: str, batch: int | None) -> None:
+    query = LOAD_CSV + (" IN TRANSACTIONS OF $batch ROWS" if batch else "")
+    with driver.session(database=db) as session:  # auto-commit: what IN TRANSACTIONS needs
+        session.run(query, url=url, batch=batch).consume()
+
+
 def bulk_load(driver: Any, db: str, items: list[dict[str, Any]], *, batch: int = 5000,
               repeat: int = 2, log=print) -> dict[str, Any]:
-    """Best of `repeat` interleaved runs of raw UNWIND and the loader (`hub load equipment`
-    in-process: read, map, validate, check references, graph.ingest with audit and stock);
-    the W4 items are removed after each run and STOCKS rebuilt at the end."""
-    import json
-
+    """Best of `repeat` interleaved runs of each W4 target over the same rows: the loader
+    (`hub load equipment FILE` in-process: read, map, validate, check references,
+    graph.ingest with rights, audit and stock) and LOAD CSV read the same CSV file (the
+    exchange format: `;`, field names), raw UNWIND gets the rows as Python dicts. The W4
+    items are removed after each run and STOCKS rebuilt at the end."""
     from graph.stock import backfill
+    from loaders.formats import RegistryFiles
     from loaders.load import load_source
 
     n = len(items)
     uids = [f"{i['organization']}:{i['inventory_number']}" for i in items]
-    raws, loaders = [], []
+    rates: dict[str, list[float]] = {t: [] for t in W4_TARGETS}
+    # CPU seconds (Neo4j's, the bench process's) per run: what contention on a busy machine
+    # moves least
+    cpu: dict[str, list[tuple[float, float]]] = {t: [] for t in W4_TARGETS}
+    server_cpu = _server_cpu()
     with tempfile.TemporaryDirectory(prefix="hub-bench-w4-") as tmp:
-        path = Path(tmp) / "equipment.jsonl"
-        path.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items),
-                        encoding="utf-8")
+        with RegistryFiles(Path(tmp), "csv") as files:
+            files.write("equipment", items)
+        path = Path(tmp) / "equipment.csv"
+        url, copy = _served_csv(driver, db, path)
+
+        def loader(batch_rows: int | None) -> None:
+            report = load_source(driver, "equipment", str(path), batch_rows=batch_rows,
+                                 database=db)
+            if not report.ok or report.created != n:
+                raise RuntimeError(f"loader: created {report.created} of {n}: "
+                                   f"{report.errors[:3]}")
+
+        runs = {"loader": lambda: loader(None), "load_csv": lambda: _load_csv(driver, db, url,
+                                                                             None),
+                "loader_b": lambda: loader(batch),
+                "load_csv_b": lambda: _load_csv(driver, db, url, batch),
+                "raw": lambda: _raw_load(driver, db, items, batch)}
         try:
             _clear_bulk(driver, db, uids)
-            for _ in range(repeat):  # interleaved: a busy machine affects both alike
-                t = time.perf_counter()
-                _raw_load(driver, db, items, batch)
-                raws.append(n / (time.perf_counter() - t))
-                _clear_bulk(driver, db, uids)
-                t = time.perf_counter()
-                report = load_source(driver, "equipment", str(path), batch_rows=batch,
-                                     database=db)
-                loaders.append(n / (time.perf_counter() - t))
-                if not report.ok or report.created != n:
-                    raise RuntimeError(f"loader: created {report.created} of {n}: "
-                                       f"{report.errors[:3]}")
-                _clear_bulk(driver, db, uids)
-                log(f"  W4 raw {raws[-1]:.0f} rows/s, loader {loaders[-1]:.0f} rows/s")
+            for _ in range(repeat):  # interleaved: a busy machine affects all alike
+                for target in W4_TARGETS:
+                    c0, s0 = time.process_time(), server_cpu() if server_cpu else 0.0
+                    t = time.perf_counter()
+                    runs[target]()
+                    rates[target].append(n / (time.perf_counter() - t))
+                    cpu[target].append((server_cpu() - s0 if server_cpu else 0.0,
+                                        time.process_time() - c0))
+                    records, _, _ = driver.execute_query(
+                        "UNWIND $u AS u MATCH (e:Equipment {uid: u}) RETURN count(e) AS c",
+                        u=uids, database_=db)
+                    if records[0]["c"] != n:
+                        raise RuntimeError(f"W4 {target}: {records[0]['c']} of {n} items")
+                    _clear_bulk(driver, db, uids)
+                log("  W4 rows/s (CPU s Neo4j + bench): " + ", ".join(
+                    f"{t} {rates[t][-1]:.0f} ({cpu[t][-1][0]:.2f} + {cpu[t][-1][1]:.2f})"
+                    for t in W4_TARGETS))
         finally:
             _clear_bulk(driver, db, uids)
             backfill(driver, db, force=True)
-    raw, loader = max(raws), max(loaders)
-    return {"rows": n, "batch": batch, "raw_rows_per_s": round(raw),
-            "loader_rows_per_s": round(loader), "ratio": round(loader / raw, 2)}
+            if copy is not None:
+                copy.unlink(missing_ok=True)
+    best = {t: max(r) for t, r in rates.items()}
+
+    cpu_s = {t: {"neo4j": round(statistics.median(c[0] for c in v), 2),
+                 "bench": round(statistics.median(c[1] for c in v), 2)} for t, v in cpu.items()}
+    return {"rows": n, "batch": batch, "rows_per_s": {t: round(v) for t, v in best.items()},
+            "cpu_s": cpu_s if server_cpu else None,
+            "ratio_load_csv": round(best["loader"] / best["load_csv"], 2),
+            "ratio_raw": round(best["loader"] / best["raw"], 2),
+            "ratio_batches_load_csv": round(best["loader_b"] / best["load_csv_b"], 2),
+            "ratio_batches_raw": round(best["loader_b"] / best["raw"], 2),
+            "load_csv_url": url}
+
+
+def bulk_table_rows(w4: dict[str, Any]) -> list[dict[str, Any]]:
+    """W4 in the bench table: rows/s; ratio on the loader rows = loader / LOAD CSV (same
+    transactions), on the raw row = loader (one transaction) / raw."""
+    rate = w4["rows_per_s"]
+    ratio = {"loader": w4["ratio_load_csv"], "load_csv": 1.0,
+             "loader_b": w4["ratio_batches_load_csv"], "load_csv_b": 1.0,
+             "raw": w4["ratio_raw"]}
+    return [{"workload": "W4", "target": t, "requests": w4["rows"], "throughput": rate[t],
+             "ratio": ratio[t]} for t in W4_TARGETS]
 
 
 # ---------------------------------------------------------------- PROFILE check

@@ -4,7 +4,7 @@ Every write path (GraphQL mutations, bulk mutations, loaders, roadmap, plans) ca
 `write_denials` inside its transaction, before anything is written, with each row's stored
 record as it is (when it exists) AND as it will be: a write is allowed only if the principal
 may touch both (like RLS `USING` + `WITH CHECK`). `OWNERS` declares what each registry's
-records belong to; the rules per role, the audit's region of a change and the generated
+records belong to (each registry's declaration); the rules per role, the audit's region of a change and the generated
 access tests all derive from it.
 """
 
@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graph import models as m
+from graph.declare import Owner
+from graph.registry import REGISTRIES
 from graph.validation import RowError
 
 ROLES = ("admin", "operator", "registrar", "planner", "viewer")
@@ -45,56 +47,8 @@ def may(principal: Principal | None, action: str) -> bool:
     return principal is not None and principal.role in ACTIONS[action]
 
 
-@dataclass(frozen=True)
-class Owner:
-    """What a registry's records belong to.
-
-    kind: "org" (an organization, by ИНН), "program" (its developer organization), "cohort"
-    (the organization running it), "municipality" (its region), "region", "learner" (a
-    pseudonymous learner: its region, and the organizations whose cohorts enrol it), or
-    "catalogue" (reference data of the platform: admin and operators). `fields`: the model
-    fields whose joined value is the owner's key.
-    """
-
-    kind: str
-    fields: tuple[str, ...] = ()
-
-    def key(self, node: m.Node) -> str | None:
-        values = [getattr(node, f) for f in self.fields]
-        if any(v is None for v in values):
-            return None
-        return m.join_key(*(str(v) for v in values))
-
-
-_ORG = Owner("org", ("organization",))
-_REGION = Owner("region", ("region",))
-CATALOGUE = Owner("catalogue")
-
-OWNERS: dict[str, Owner] = {
-    "regions": Owner("region", ("code",)),
-    "municipalities": _REGION,
-    "organizations": Owner("org", ("inn",)),
-    "sites": _ORG,
-    "equipment_types": CATALOGUE,
-    "equipment": _ORG,
-    "staff": _ORG,
-    "competencies": CATALOGUE,
-    "infrastructure_lists": CATALOGUE,
-    "programs": _ORG,
-    "modules": Owner("program", ("program",)),
-    "agreements": Owner("org", ("base_organization",)),
-    "cohorts": _ORG,
-    "learners": Owner("learner", ("external_id",)),
-    "enrollments": Owner("cohort", ("program", "cohort")),
-    "career_guidance_events": _ORG,
-    "staff_trainings": _ORG,
-    "demand_signals": Owner("municipality", ("municipality",)),
-    "digital_resources": CATALOGUE,
-    "reference_documents": CATALOGUE,
-    "roadmap_activities": _REGION,
-    "control_points": _REGION,
-    "indicator_slots": _REGION,
-}
+# What each registry's records belong to: its declaration's `owner`.
+OWNERS: dict[str, Owner] = {name: r.owner for name, r in REGISTRIES.items()}
 
 # One statement: what the owners named by the rows (and the principal's own organizations)
 # resolve to in the graph.
@@ -255,24 +209,47 @@ def move_denial(principal: Principal, registry: str, before: m.Node,
 
 
 # States a record enters only through its workflow (the source named), never by a plain
-# create or update: a program goes to review and is approved by the expert review.
-WORKFLOW_STATES: dict[str, tuple[str, frozenset[str], str]] = {
-    "programs": ("status", frozenset({"REVIEW", "APPROVED"}), "review"),
+# create or update: programs and the learning materials they use go to review and are approved
+# by the expert review (graph/public_services/review.py). `revisions`: fields whose change is
+# a new edition, which a record in one of those states takes only back in DRAFT.
+@dataclass(frozen=True)
+class Workflow:
+    field: str
+    states: frozenset[str]
+    source: str
+    message: str
+    revisions: tuple[str, ...] = ()
+
+
+_REVIEWED = frozenset({"REVIEW", "APPROVED"})
+WORKFLOW_STATES: dict[str, Workflow] = {
+    "programs": Workflow("status", _REVIEWED, "review",
+                         "статусы «на экспертизе» и «утверждена» программа получает только "
+                         "через экспертизу (submitProgramForReview, decideProgram)"),
+    "learning_materials": Workflow("status", _REVIEWED, "review",
+                                   "статусы «на экспертизе» и «утвержден» материал получает "
+                                   "только с экспертизой программы, которая его использует "
+                                   "(submitProgramForReview, decideProgram)",
+                                   revisions=("edition",)),
 }
 
 
 def workflow_denial(registry: str, before: m.Node | None, after: m.Node,
                     source: str) -> str | None:
     rule = WORKFLOW_STATES.get(registry)
-    if rule is None or source == rule[2]:
+    if rule is None or source == rule.source:
         return None
-    field_name, states, _ = rule
-    value = getattr(after, field_name)
+    value = getattr(after, rule.field)
     value = getattr(value, "value", value)
-    was = getattr(before, field_name, None) if before is not None else None
-    if value in states and value != getattr(was, "value", was):
-        return ("статусы «на экспертизе» и «утверждена» программа получает только через "
-                "экспертизу (submitProgramForReview, decideProgram)")
+    was = getattr(before, rule.field, None) if before is not None else None
+    was = getattr(was, "value", was)
+    if value in rule.states and value != was:
+        return rule.message
+    changed = [f for f in rule.revisions
+               if before is not None and getattr(before, f) != getattr(after, f)]
+    if was in rule.states and value in rule.states and changed:
+        return (f"новая редакция ({', '.join(changed)}) записи в статусе {was} — черновик: "
+                f"передайте вместе с ней статус DRAFT, затем направьте программу на экспертизу")
     return None
 
 

@@ -44,6 +44,8 @@ _OTHER_REGIONS = {
     "SurveyResponse": "COLLECT { MATCH (s:Survey {uid: n.survey}) RETURN s.region }[0]",
     "ProgramReview": "COLLECT { MATCH (p:Program {uid: n.program}) "
                      "MATCH (o:Organization {uid: p.organization}) RETURN o.region }[0]",
+    "ReviewRound": "COLLECT { MATCH (p:Program {uid: n.program}) "
+                   "MATCH (o:Organization {uid: p.organization}) RETURN o.region }[0]",
 }
 @lru_cache
 def audit_cypher(label: str) -> str:

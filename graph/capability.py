@@ -8,7 +8,9 @@ equipment write) — within a region or municipality through their index on (typ
 municipality), so the federation's other regions are not read — and neither Equipment nor Site
 is scanned. A site is a candidate when it holds at least one working unit of a listed type;
 sites with nothing listed are not returned. Every candidate is scored from its (site, type)
-rows in one aggregation; gaps and staff lists are built only for the page's sites.
+rows in one aggregation; its distance only when it can be on the page (distance orders
+sites within a group of equal full coverage and satisfied items); gaps and staff lists are
+built only for the page's sites.
 
 Per site, for a cohort of N:
 - an item is satisfied when the working, non-retired quantity at the site is ≥ quantity × N
@@ -32,12 +34,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from graph.reads import MAX_PAGE
+
 # An async reader: (query, params) → records (mappings). The GraphQL context provides one.
 Read = Callable[[str, dict[str, Any]], Awaitable[list[Any]]]
 
 # Sort key of a site without a known distance (no `near`, or no coordinates): after all others.
 NO_DISTANCE = 1.0e12
-MAX_PAGE = 500
 
 
 class CapabilityError(ValueError):
@@ -172,30 +175,55 @@ CALL (items, region, staffedOrgs, perWorkplace, staffItem) {
        s.organization IN staffedOrgs AS staffOk,
        CASE WHEN perWorkplaceHeld < perWorkplace THEN 0
             WHEN equipped IS NULL OR s.workplaces < equipped THEN s.workplaces
-            ELSE equipped END AS workplaces,
-       CASE WHEN $near IS NULL OR s.latitude IS NULL THEN null
-            ELSE point.distance(point({latitude: s.latitude, longitude: s.longitude}),
-                                point({latitude: $near.lat, longitude: $near.lon})) / 1000.0
-       END AS distance
-  WITH s, types, counts, staffOk, workplaces, distance,
+            ELSE equipped END AS workplaces
+  WITH s, types, counts, staffOk, workplaces,
        listed + CASE WHEN staffItem THEN 1 ELSE 0 END AS total,
        held + CASE WHEN staffItem AND staffOk THEN 1 ELSE 0 END AS satisfied
-  WITH s, types, counts, staffOk, workplaces, distance, total, satisfied,
-       CASE WHEN satisfied = total AND workplaces >= $cohort THEN 1 ELSE 0 END AS full,
-       coalesce(distance, $noDistance) AS dkey
+  WITH s, types, counts, staffOk, workplaces, total, satisfied,
+       CASE WHEN satisfied = total AND workplaces >= $cohort THEN 1 ELSE 0 END AS full
   WHERE NOT $requireFull OR full = 1
-  ORDER BY full DESC, satisfied DESC, dkey ASC, workplaces DESC, s.uid ASC
-  RETURN collect({s: s, types: types, counts: counts, distance: distance,
-                  workplaces: workplaces, staffOk: staffOk, total: total, satisfied: satisfied,
-                  full: full, dkey: dkey}) AS ranked
+  RETURN collect({s: s, types: types, counts: counts, workplaces: workplaces,
+                  staffOk: staffOk, total: total, satisfied: satisfied, full: full}) AS scored
 }
-WITH l, items, staffing, size(ranked) AS totalCount,
-     [r IN ranked WHERE $after IS NULL
+// Distance orders sites only within a (full, satisfied) group, so it is computed only for the
+// groups the page can come from: from the cursor's group on, until they hold $limit rows for
+// sure (the cursor's own group counts for none: some of its rows are before the cursor).
+CALL (scored) {
+  UNWIND scored AS r
+  WITH r WHERE $after IS NULL OR r.full < $after[0]
+               OR (r.full = $after[0] AND r.satisfied <= $after[1])
+  WITH r.full AS full, r.satisfied AS satisfied, count(*) AS n
+  ORDER BY full DESC, satisfied DESC
+  WITH collect({full: full, satisfied: satisfied,
+                n: CASE WHEN full = $after[0] AND satisfied = $after[1] THEN 0 ELSE n END})
+       AS groups
+  RETURN reduce(last = {n: 0}, g IN groups |
+                CASE WHEN last.n >= $limit THEN last
+                     ELSE g {.full, .satisfied, n: last.n + g.n} END) AS last
+}
+CALL (scored, last) {
+  UNWIND scored AS r
+  WITH r WHERE (r.full > last.full OR (r.full = last.full AND r.satisfied >= last.satisfied))
+               AND ($after IS NULL OR r.full < $after[0]
+                    OR (r.full = $after[0] AND r.satisfied <= $after[1]))
+  WITH r, r.s.uid AS uid,
+       CASE WHEN $near IS NULL OR r.s.latitude IS NULL THEN null
+            ELSE point.distance(point({latitude: r.s.latitude, longitude: r.s.longitude}),
+                                point({latitude: $near.lat, longitude: $near.lon})) / 1000.0
+       END AS distance
+  WITH r, uid, distance, coalesce(distance, $noDistance) AS dkey
+  WHERE $after IS NULL
         OR r.full < $after[0]
         OR (r.full = $after[0] AND (r.satisfied < $after[1]
-        OR (r.satisfied = $after[1] AND (r.dkey > $after[2]
-        OR (r.dkey = $after[2] AND (r.workplaces < $after[3]
-        OR (r.workplaces = $after[3] AND r.s.uid > $after[4])))))))][..$limit] AS page
+        OR (r.satisfied = $after[1] AND (dkey > $after[2]
+        OR (dkey = $after[2] AND (r.workplaces < $after[3]
+        OR (r.workplaces = $after[3] AND uid > $after[4])))))))
+  WITH r {.*, distance: distance, dkey: dkey} AS r
+  ORDER BY r.full DESC, r.satisfied DESC, r.dkey ASC, r.workplaces DESC, r.s.uid ASC
+  LIMIT $limit
+  RETURN collect(r) AS page
+}
+WITH l, items, staffing, size(scored) AS totalCount, page
 // gaps and staff only for the page's sites
 WITH l, items, totalCount,
      [r IN page | r {.*, staff: coalesce(head([x IN staffing WHERE x.org = r.s.organization]),

@@ -121,7 +121,7 @@ class LearnerCategory(LabelledEnum):
     EMPLOYED = "EMPLOYED"
     PRE_RETIREMENT = "PRE_RETIREMENT"
     UNEMPLOYED = "UNEMPLOYED"
-    POO_STAFF = "POO_STAFF"
+    COLLEGE_STAFF = "COLLEGE_STAFF"
 
 
 class EnrollmentStatus(LabelledEnum):
@@ -141,6 +141,37 @@ class DigitalResourceKind(LabelledEnum):
     SIMULATOR = "SIMULATOR"
     PLATFORM = "PLATFORM"
     OTHER = "OTHER"
+
+
+class MaterialKind(LabelledEnum):
+    """Kind of digital learning material (ЦОР/ЭОР)."""
+
+    ONLINE_COURSE = "ONLINE_COURSE"
+    VIDEO = "VIDEO"
+    SIMULATOR = "SIMULATOR"
+    VIRTUAL_LAB = "VIRTUAL_LAB"
+    TEST_BANK = "TEST_BANK"
+    E_TEXTBOOK = "E_TEXTBOOK"
+    OTHER = "OTHER"
+
+
+class MaterialLicense(LabelledEnum):
+    """Terms on which a digital learning material is used."""
+
+    OWN = "OWN"
+    CC_BY = "CC_BY"
+    CC_BY_SA = "CC_BY_SA"
+    PROPRIETARY = "PROPRIETARY"
+
+
+class MaterialStatus(LabelledEnum):
+    """Lifecycle status of a digital learning material (REVIEW and APPROVED through the
+    program's expert review only)."""
+
+    DRAFT = "DRAFT"
+    REVIEW = "REVIEW"
+    APPROVED = "APPROVED"
+    ARCHIVED = "ARCHIVED"
 
 
 class ReferenceDocumentKind(LabelledEnum):
@@ -249,7 +280,7 @@ LABELS: dict[type, dict] = {
         LearnerCategory.EMPLOYED: "Занятый гражданин",
         LearnerCategory.PRE_RETIREMENT: "Гражданин предпенсионного возраста",
         LearnerCategory.UNEMPLOYED: "Безработный гражданин",
-        LearnerCategory.POO_STAFF: "Сотрудник ПОО",
+        LearnerCategory.COLLEGE_STAFF: "Сотрудник ПОО",
     },
     EnrollmentStatus: {
         EnrollmentStatus.ENROLLED: "Зачислен",
@@ -266,6 +297,27 @@ LABELS: dict[type, dict] = {
         DigitalResourceKind.SIMULATOR: "Тренажер",
         DigitalResourceKind.PLATFORM: "Платформа",
         DigitalResourceKind.OTHER: "Иной ресурс",
+    },
+    MaterialKind: {
+        MaterialKind.ONLINE_COURSE: "Онлайн-курс",
+        MaterialKind.VIDEO: "Видеоматериал",
+        MaterialKind.SIMULATOR: "Тренажер",
+        MaterialKind.VIRTUAL_LAB: "Виртуальная лаборатория",
+        MaterialKind.TEST_BANK: "Банк оценочных заданий",
+        MaterialKind.E_TEXTBOOK: "Электронный учебник",
+        MaterialKind.OTHER: "Иной материал",
+    },
+    MaterialLicense: {
+        MaterialLicense.OWN: "Собственная разработка",
+        MaterialLicense.CC_BY: "CC BY",
+        MaterialLicense.CC_BY_SA: "CC BY-SA",
+        MaterialLicense.PROPRIETARY: "Лицензия правообладателя",
+    },
+    MaterialStatus: {
+        MaterialStatus.DRAFT: "Черновик",
+        MaterialStatus.REVIEW: "На экспертизе",
+        MaterialStatus.APPROVED: "Утвержден",
+        MaterialStatus.ARCHIVED: "В архиве",
     },
     ReferenceDocumentKind: {
         ReferenceDocumentKind.STANDARD: "Стандарт",
@@ -294,7 +346,8 @@ SYNONYMS: dict[type, dict] = {
         LearnerCategory.EMPLOYED: ("занятый", "работающий", "взрослый"),
         LearnerCategory.PRE_RETIREMENT: ("предпенсионер", "предпенсионного возраста"),
         LearnerCategory.UNEMPLOYED: ("безработный",),
-        LearnerCategory.POO_STAFF: ("педагог ПОО", "работник ПОО"),
+        # POO_STAFF: the code before v5 (files and exports made then still load)
+        LearnerCategory.COLLEGE_STAFF: ("педагог ПОО", "работник ПОО", "POO_STAFF"),
     },
     CareerGuidanceKind: {
         CareerGuidanceKind.EVENT: ("мероприятие", "профориентация"),
@@ -331,5 +384,30 @@ SYNONYMS: dict[type, dict] = {
     },
     CompetencyStandard: {
         CompetencyStandard.WSR: ("ворлдскиллс", "worldskills", "wsr"),
+    },
+    MaterialKind: {
+        MaterialKind.ONLINE_COURSE: ("курс", "электронный курс", "онлайн курс", "mooc"),
+        MaterialKind.VIDEO: ("видео", "видеолекция", "видеоурок", "видеокурс"),
+        MaterialKind.SIMULATOR: ("симулятор", "виртуальный тренажер"),
+        MaterialKind.VIRTUAL_LAB: ("виртуальная лабораторная работа", "лаборатория"),
+        MaterialKind.TEST_BANK: ("тесты", "банк тестов", "банк тестовых заданий",
+                                 "фонд оценочных средств", "фос"),
+        MaterialKind.E_TEXTBOOK: ("учебник", "электронное учебное пособие", "учебное пособие",
+                                  "пособие"),
+        MaterialKind.OTHER: ("иное", "другое"),
+    },
+    MaterialLicense: {
+        MaterialLicense.OWN: ("собственная", "собственный", "своя разработка", "own"),
+        MaterialLicense.CC_BY: ("cc-by", "creative commons attribution", "cc by 4.0"),
+        MaterialLicense.CC_BY_SA: ("cc-by-sa", "creative commons attribution-sharealike",
+                                   "cc by-sa 4.0"),
+        MaterialLicense.PROPRIETARY: ("проприетарная", "лицензионный договор", "коммерческая",
+                                      "proprietary"),
+    },
+    MaterialStatus: {
+        MaterialStatus.DRAFT: ("в разработке",),
+        MaterialStatus.REVIEW: ("экспертиза",),
+        MaterialStatus.APPROVED: ("утверждено", "утвержденный", "одобрен"),
+        MaterialStatus.ARCHIVED: ("архив", "архивный"),
     },
 }

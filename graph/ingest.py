@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from graph import audit
+from graph import audit, kpi_aggregates
 from graph import models as m
 from graph.access import ACCESS_CYPHER, SYSTEM, Principal, access_params, write_denials
 from graph.errors import Conflict
@@ -140,15 +140,17 @@ def ingest_plan(prepared: Prepared, *, partial: bool, dry_run: bool, now: dt.dat
     report, nodes = _decide(prepared, denied + ref_errors, partial, dry_run)
     if nodes is None:
         return report
+    restored: list[dict[str, Any]] = []
     if restore:
         done = yield from retire_plan(registry, [n.uid for n in nodes], now, restore=True)
         report.restored = len(done)
-        yield from audit.record_plan(registry.label, [
+        restored = [
             {"uid": uid, "op": "restore", "fields": ["retiredAt"], "before": {"retiredAt": was},
-             "after": {"retiredAt": None}, "version": version} for uid, version, was in done],
-            principal.name, source, now)
+             "after": {"retiredAt": None}, "version": version} for uid, version, was in done]
+        yield from audit.record_plan(registry.label, restored, principal.name, source, now)
     result = yield from upsert_plan(registry, nodes, now, only)
     yield from audit.record_plan(registry.label, result.changes, principal.name, source, now)
+    yield from kpi_aggregates.follow(registry.name, restored + result.changes)
     return _record(report, result)
 
 
@@ -240,6 +242,7 @@ def retire_plan_checked(registry: Registry, uids: Sequence[str], *, principal: P
                 "version": version}
                for uid, version, was in done]
     yield from audit.record_plan(registry.label, changes, principal.name, source, now)
+    yield from kpi_aggregates.follow(registry.name, changes)
     report.valid = len(rows)
     report.updated = len(changes)
     report.unchanged = len(rows) - len(changes)

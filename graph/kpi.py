@@ -1,12 +1,19 @@
-"""Situational-centre figures of one region, computed by Cypher in ONE round trip.
+"""Situational-centre figures of a region, of several regions or of the whole country, in ONE
+round trip.
 
 `dashboard_cypher(parts)` composes independent parts — `kpis`, `matrix`, `roadmap` — into one
 statement (each part is a `CALL () { … }` returning one row); `parse_dashboard` turns its
-record into dataclasses. Every KPI is computed for a list of windows at once: the period, the
+record into dataclasses. Every KPI is given for a list of windows at once: the period, the
 previous period of the same length and the quarters of both (the time series); `fetch_kpis`
-computes them for any list of periods (months, quarters, a year) in one statement. The same
-statement answers whether the region exists (`regionKnown`): an unknown code is NOT_FOUND,
-never zeros.
+gives them for any list of periods (months, quarters, a year) in one statement. Calendar
+months, quarters and years are read from the aggregates the write path keeps
+(graph/kpi_aggregates.py); other windows are recomputed from the records by the same rules
+(tests/test_kpi_aggregates.py holds the two equal). The same statement names the regions asked
+for that do not exist (`unknownRegions`): an unknown code is NOT_FOUND, never zeros.
+
+Several regions together (the federal view): flows are summed over the regions; a distinct
+count counts a person (organization, program) once however many of the regions it counts in;
+a stock is the regions' together. A roadmap is a region's: none over several regions.
 
 The definitions are a contract: the table below is generated from `KPI_RULES` and
 `graph.roadmap.SLOT_KPIS` by `rules_markdown()` (tests/test_kpi_rules.py checks that this
@@ -415,31 +422,50 @@ def windows(period: Period) -> list[dict[str, Any]]:
     prev = period.previous()
     items = [("current", period), ("previous", prev)]
     items += [(q.label, q) for q in quarters_between(prev.start, period.end)]
-    return [{"key": k, "from": p.start, "to": p.end} for k, p in items]
+    return [{"key": k, "from": p.start, "to": p.end, "bucket": p.label} for k, p in items]
 
 
 # --- Cypher parts -------------------------------------------------------------------------------
-# Each part is `CALL () { … RETURN <one row> }`; rows of KPI parts are {k: kpi, w: window, v}.
-# Every record is placed in the windows containing its one date (`$windows` of {key, from, to};
-# `$from`..`$to` their union), so flow KPIs add up over any partition of a period.
+# Each part is `CALL () { … RETURN <one row> }`. A dashboard covers `$regions` (one region, a
+# list, or every region: the federal view); flows add up over regions, distinct counts count a
+# person (organization, program) once over all of them.
+#
+# The KPIs come one of two ways, which the tests hold equal (tests/test_kpi_aggregates.py):
+# - read from the aggregates the write path keeps in the same transaction
+#   (graph/kpi_aggregates.py: `KpiCount` per region and calendar month, quarter and year,
+#   `KpiShared` for the persons a distinct count meets in several regions, `KpiCell` for the
+#   matrix's graduates) when every window is a calendar month, quarter or year;
+# - recomputed from the records (`KPI_PARTS`, `_MATRIX_OUTPUT`) for any other window
+#   (2025-01-10..2025-01-19). Rows of these parts are {k: kpi, w: window, v}: every record is
+#   placed in the windows containing its one date (`$windows` of {key, from, to}; `$from`..`$to`
+#   their union), so flow KPIs add up over any partition of a period.
+# coppStaff and partnerNetwork (a few agreements per ЦОПП) are read as they are either way.
 
-# a cohort `c` of program `p` is offered by the region's ЦОПП (see the module docstring)
-_OFFERED = """(EXISTS { (c)-[:RUN_BY]->(:Organization {region: $region, kind: 'COPP'}) }
-          OR EXISTS { (p)-[:DEVELOPED_BY]->(:Organization {region: $region, kind: 'COPP'}) }
-          OR EXISTS { (p)<-[:FOR_PROGRAM]-(a:PartnerAgreement)-[:PARTY]->
-                      (:Organization {region: $region, kind: 'COPP'})
-                      WHERE a.kind = 'NETWORK' AND a.retiredAt IS NULL
-                        AND a.valid_from <= c.ends_on
-                        AND (a.valid_to IS NULL OR a.valid_to >= c.starts_on) })"""
+COUNT_LABEL, SHARED_LABEL, CELL_LABEL = "KpiCount", "KpiShared", "KpiCell"
+SUPPLY_LABEL = "KpiSupply"
 
-# a staff training `tr` was given by the region's ЦОПП network (see the module docstring)
-_BY_NETWORK = """(tr.provider IS NOT NULL AND (
-          EXISTS { (:Organization {uid: tr.provider, region: $region, kind: 'COPP'}) }
-          OR EXISTS { (:Organization {uid: tr.provider})<-[:PARTY]-(a:PartnerAgreement)-[:PARTY]->
-                      (:Organization {region: $region, kind: 'COPP'})
+
+def offered(c: str, p: str, region: str) -> str:
+    """Cypher: cohort `c` of program `p` is offered by the ЦОПП of `region` (module docstring)."""
+    copp = f"(:Organization {{region: {region}, kind: 'COPP'}})"
+    return f"""(EXISTS {{ ({c})-[:RUN_BY]->{copp} }}
+          OR EXISTS {{ ({p})-[:DEVELOPED_BY]->{copp} }}
+          OR EXISTS {{ ({p})<-[:FOR_PROGRAM]-(a:PartnerAgreement)-[:PARTY]->{copp}
                       WHERE a.kind = 'NETWORK' AND a.retiredAt IS NULL
-                        AND a.valid_from <= tr.completed_on
-                        AND (a.valid_to IS NULL OR a.valid_to >= tr.completed_on) }))"""
+                        AND a.valid_from <= {c}.ends_on
+                        AND (a.valid_to IS NULL OR a.valid_to >= {c}.starts_on) }})"""
+
+
+def by_network(tr: str, region: str) -> str:
+    """Cypher: staff training `tr` was given by the ЦОПП network of `region` (module docstring)."""
+    return f"""({tr}.provider IS NOT NULL AND (
+          EXISTS {{ (:Organization {{uid: {tr}.provider, region: {region}, kind: 'COPP'}}) }}
+          OR EXISTS {{ (:Organization {{uid: {tr}.provider}})<-[:PARTY]-(a:PartnerAgreement)-[:PARTY]->
+                      (:Organization {{region: {region}, kind: 'COPP'}})
+                      WHERE a.kind = 'NETWORK' AND a.retiredAt IS NULL
+                        AND a.valid_from <= {tr}.completed_on
+                        AND (a.valid_to IS NULL OR a.valid_to >= {tr}.completed_on) }}))"""
+
 
 # rows for every (scope, type) a record counts in: '' and 'Copp' × '' and '.TYPE'
 _SCOPES = """UNWIND (CASE WHEN copp THEN ['', 'Copp'] ELSE [''] END) AS scope
@@ -447,8 +473,8 @@ _SCOPES = """UNWIND (CASE WHEN copp THEN ['', 'Copp'] ELSE [''] END) AS scope
 
 _ENROLLMENTS = """
   CALL () {
-    MATCH (o:Organization {region: $region})<-[:RUN_BY]-(c:Cohort)<-[:IN_COHORT]-(e:Enrollment)
-    WHERE c.retiredAt IS NULL AND e.retiredAt IS NULL
+    MATCH (o:Organization)<-[:RUN_BY]-(c:Cohort)<-[:IN_COHORT]-(e:Enrollment)
+    WHERE o.region IN $regions AND c.retiredAt IS NULL AND e.retiredAt IS NULL
     WITH e.learner AS l, coalesce(e.enrolled_on, c.starts_on) AS d
     WHERE $from <= d <= $to
     UNWIND [w IN $windows WHERE w.from <= d <= w.to | w.key] AS wk
@@ -459,12 +485,12 @@ _ENROLLMENTS = """
 
 _COMPLETIONS = """
   CALL () {
-    MATCH (o:Organization {region: $region})<-[:RUN_BY]-(c:Cohort)<-[:IN_COHORT]-(e:Enrollment)
-    WHERE e.status = 'COMPLETED' AND $from <= e.completed_on <= $to
+    MATCH (o:Organization)<-[:RUN_BY]-(c:Cohort)<-[:IN_COHORT]-(e:Enrollment)
+    WHERE o.region IN $regions AND e.status = 'COMPLETED' AND $from <= e.completed_on <= $to
       AND c.retiredAt IS NULL AND e.retiredAt IS NULL
-    WITH c, collect([e.learner, e.completed_on]) AS done
+    WITH c, o.region AS region, collect([e.learner, e.completed_on]) AS done
     MATCH (c)-[:OF_PROGRAM]->(p:Program)
-    WITH p.type AS t, done, """ + _OFFERED + """ AS copp
+    WITH p.type AS t, done, """ + offered("c", "p", "region") + """ AS copp
     UNWIND done AS x
     UNWIND [w IN $windows WHERE w.from <= x[1] <= w.to | w.key] AS wk
     """ + _SCOPES + """
@@ -475,12 +501,12 @@ _COMPLETIONS = """
 
 _COHORTS = """
   CALL () {
-    MATCH (o:Organization {region: $region})<-[:RUN_BY]-(c:Cohort)
-    WHERE c.retiredAt IS NULL AND $from <= c.ends_on <= $to
+    MATCH (o:Organization)<-[:RUN_BY]-(c:Cohort)
+    WHERE o.region IN $regions AND c.retiredAt IS NULL AND $from <= c.ends_on <= $to
       AND EXISTS { (c)<-[:IN_COHORT]-(e:Enrollment)
                    WHERE e.status = 'COMPLETED' AND e.retiredAt IS NULL }
     MATCH (c)-[:OF_PROGRAM]->(p:Program)
-    WITH c, p, p.type AS t, """ + _OFFERED + """ AS copp
+    WITH c, p, p.type AS t, """ + offered("c", "p", "o.region") + """ AS copp
     UNWIND [w IN $windows WHERE w.from <= c.ends_on <= w.to | w.key] AS wk
     """ + _SCOPES + """
     WITH wk, scope, typed, count(*) AS n, count(DISTINCT p) AS programs
@@ -488,35 +514,40 @@ _COHORTS = """
            collect({k: 'programsImplemented' + scope + typed, w: wk, v: programs}) AS rows
   }"""
 
+# participants of an event `ev`, all categories
+EVENT_PARTICIPANTS = """coalesce(ev.participants_school, 0) + coalesce(ev.participants_college, 0)
+         + coalesce(ev.participants_employed, 0) + coalesce(ev.participants_pre_retirement, 0)
+         + coalesce(ev.participants_unemployed, 0) + coalesce(ev.participants_college_staff, 0)"""
+# per kind of career-guidance activity: the KPI of its count and of its participants
+EVENT_KPIS = {"EVENT": ("careerGuidanceEvents", "careerGuidanceParticipants"),
+              "PROFESSIONAL_TRIAL": ("professionalTrials", "professionalTrialParticipants"),
+              "FIRST_PROFESSION": ("firstProfessionEvents", "firstProfessionTrainees")}
+
 _EVENTS = """
   CALL () {
-    MATCH (o:Organization {region: $region})<-[:ORGANIZED_BY]-(ev:CareerGuidanceEvent)
-    WHERE ev.retiredAt IS NULL AND $from <= ev.held_on <= $to
-    WITH ev.held_on AS d, ev.kind AS kind,
-         coalesce(ev.participants_school, 0) + coalesce(ev.participants_college, 0)
-         + coalesce(ev.participants_employed, 0) + coalesce(ev.participants_pre_retirement, 0)
-         + coalesce(ev.participants_unemployed, 0) + coalesce(ev.participants_poo_staff, 0) AS n
+    MATCH (o:Organization)<-[:ORGANIZED_BY]-(ev:CareerGuidanceEvent)
+    WHERE o.region IN $regions AND ev.retiredAt IS NULL AND $from <= ev.held_on <= $to
+    WITH ev.held_on AS d, ev.kind AS kind, """ + EVENT_PARTICIPANTS + """ AS n
     UNWIND [w IN $windows WHERE w.from <= d <= w.to | w.key] AS wk
     WITH wk, kind, count(*) AS events, sum(n) AS people
     WITH wk, collect([kind, events, people]) AS byKind
     UNWIND byKind + [['*', 0, reduce(s = 0, x IN byKind | s + x[2])]] AS x
     WITH wk, x[0] AS kind, x[1] AS events, x[2] AS people
-    RETURN collect(CASE kind WHEN 'EVENT' THEN {k: 'careerGuidanceEvents', w: wk, v: events}
-                             WHEN 'PROFESSIONAL_TRIAL' THEN {k: 'professionalTrials', w: wk,
-                                                             v: events}
-                             WHEN 'FIRST_PROFESSION' THEN {k: 'firstProfessionEvents', w: wk,
-                                                           v: events} END) +
-           collect({k: CASE kind WHEN 'EVENT' THEN 'careerGuidanceParticipants'
-                                 WHEN 'PROFESSIONAL_TRIAL' THEN 'professionalTrialParticipants'
-                                 WHEN 'FIRST_PROFESSION' THEN 'firstProfessionTrainees'
-                                 ELSE 'careerGuidanceAttendance' END,
+    RETURN collect(CASE kind""" + "".join(
+    f"\n                     WHEN '{kind}' THEN {{k: '{count}', w: wk, v: events}}"
+    for kind, (count, _) in EVENT_KPIS.items()) + """ END) +
+           collect({k: CASE kind""" + "".join(
+    f"\n                         WHEN '{kind}' THEN '{people}'"
+    for kind, (_, people) in EVENT_KPIS.items()) + """
+                         ELSE 'careerGuidanceAttendance' END,
                     w: wk, v: people}) AS rows
   }"""
 
 _PROGRAMS = """
   CALL () {
-    MATCH (o:Organization {region: $region})<-[:DEVELOPED_BY]-(p:Program)
-    WHERE p.retiredAt IS NULL AND p.status IN $constructed AND $from <= p.approved_on <= $to
+    MATCH (o:Organization)<-[:DEVELOPED_BY]-(p:Program)
+    WHERE o.region IN $regions AND p.retiredAt IS NULL AND p.status IN $constructed
+      AND $from <= p.approved_on <= $to
     WITH p.approved_on AS d, p.type AS t
     UNWIND [w IN $windows WHERE w.from <= d <= w.to | w.key] AS wk
     UNWIND ['', '.' + t] AS typed
@@ -526,9 +557,9 @@ _PROGRAMS = """
 
 _STAFF = """
   CALL () {
-    MATCH (o:Organization {region: $region})<-[:WORKS_AT]-(s:Staff)<-[:OF_STAFF]-(tr:StaffTraining)
-    WHERE tr.retiredAt IS NULL AND $from <= tr.completed_on <= $to
-    WITH s, o.kind AS kind, tr.completed_on AS d, """ + _BY_NETWORK + """ AS copp
+    MATCH (o:Organization)<-[:WORKS_AT]-(s:Staff)<-[:OF_STAFF]-(tr:StaffTraining)
+    WHERE o.region IN $regions AND tr.retiredAt IS NULL AND $from <= tr.completed_on <= $to
+    WITH s, o.kind AS kind, tr.completed_on AS d, """ + by_network("tr", "o.region") + """ AS copp
     UNWIND [w IN $windows WHERE w.from <= d <= w.to | w.key] AS wk
     WITH wk, count(CASE WHEN copp THEN 1 END) AS trainings,
          count(DISTINCT CASE WHEN copp THEN s END) AS all,
@@ -547,20 +578,20 @@ _STAFF = """
 _COVERED = """
   CALL () {
     CALL () {
-      MATCH (o:Organization {region: $region})<-[:RUN_BY]-(c:Cohort)<-[:IN_COHORT]-(e:Enrollment)
-      WHERE c.retiredAt IS NULL AND e.retiredAt IS NULL
+      MATCH (o:Organization)<-[:RUN_BY]-(c:Cohort)<-[:IN_COHORT]-(e:Enrollment)
+      WHERE o.region IN $regions AND c.retiredAt IS NULL AND e.retiredAt IS NULL
       UNWIND [coalesce(e.enrolled_on, c.starts_on),
               CASE WHEN e.status = 'COMPLETED' THEN e.completed_on END] AS d
       WITH e, d WHERE $from <= d <= $to
       RETURN 'L:' + e.learner AS who, d
       UNION ALL
-      MATCH (o:Organization {region: $region})<-[:ORGANIZED_BY]-(ev:CareerGuidanceEvent)
-            <-[:PARTICIPATED_IN]-(l:Learner)
-      WHERE ev.retiredAt IS NULL AND $from <= ev.held_on <= $to
+      MATCH (o:Organization)<-[:ORGANIZED_BY]-(ev:CareerGuidanceEvent)<-[:PARTICIPATED_IN]-(l:Learner)
+      WHERE o.region IN $regions AND ev.retiredAt IS NULL AND $from <= ev.held_on <= $to
       RETURN 'L:' + l.uid AS who, ev.held_on AS d
       UNION ALL
-      MATCH (o:Organization {region: $region})<-[:WORKS_AT]-(s:Staff)<-[:OF_STAFF]-(tr:StaffTraining)
-      WHERE tr.retiredAt IS NULL AND $from <= tr.completed_on <= $to AND """ + _BY_NETWORK + """
+      MATCH (o:Organization)<-[:WORKS_AT]-(s:Staff)<-[:OF_STAFF]-(tr:StaffTraining)
+      WHERE o.region IN $regions AND tr.retiredAt IS NULL AND $from <= tr.completed_on <= $to
+        AND """ + by_network("tr", "o.region") + """
       RETURN 'S:' + s.uid AS who, tr.completed_on AS d
     }
     UNWIND [w IN $windows WHERE w.from <= d <= w.to | w.key] AS wk
@@ -568,26 +599,27 @@ _COVERED = """
     RETURN collect({k: 'peopleCovered', w: wk, v: n}) AS rows
   }"""
 
+# Read as it is, also next to the aggregates: a few agreements and staff per ЦОПП.
 _NETWORK = """
   CALL () {
-    OPTIONAL MATCH (o:Organization {region: $region, kind: 'COPP'})<-[:WORKS_AT]-(s:Staff)
-    WHERE o.retiredAt IS NULL AND s.retiredAt IS NULL
+    OPTIONAL MATCH (o:Organization {kind: 'COPP'})<-[:WORKS_AT]-(s:Staff)
+    WHERE o.region IN $regions AND o.retiredAt IS NULL AND s.retiredAt IS NULL
     WITH count(DISTINCT s) AS staff
-    OPTIONAL MATCH (o:Organization {region: $region, kind: 'COPP'})<-[:PARTY]-(a:PartnerAgreement)
+    OPTIONAL MATCH (o:Organization {kind: 'COPP'})<-[:PARTY]-(a:PartnerAgreement)
                    -[:PARTY]->(partner:Organization)
-    WHERE partner <> o AND a.retiredAt IS NULL AND partner.retiredAt IS NULL
-    WITH staff, collect({p: partner.uid, from: a.valid_from, to: a.valid_to}) AS parties
-    RETURN [w IN $windows | {k: 'coppStaff', w: w.key, v: staff}] +
-           [w IN $windows | {k: 'partnerNetwork', w: w.key,
-             v: size(reduce(acc = [], x IN parties |
-                  CASE WHEN x.p IS NULL OR x.p IN acc OR x.from > w.to
-                            OR (x.to IS NOT NULL AND x.to < w.from) THEN acc
-                       ELSE acc + x.p END))}] +
-           [w IN $windows | {k: 'partnerNetworkAtEnd', w: w.key,
-             v: size(reduce(acc = [], x IN parties |
-                  CASE WHEN x.p IS NULL OR x.p IN acc OR x.from > w.to
-                            OR (x.to IS NOT NULL AND x.to < w.to) THEN acc
-                       ELSE acc + x.p END))}] AS rows
+    WHERE o.region IN $regions AND partner <> o AND a.retiredAt IS NULL
+      AND partner.retiredAt IS NULL
+    WITH staff, collect(DISTINCT [partner.uid, a.valid_from, a.valid_to]) AS parties
+    UNWIND $windows AS w
+    CALL (w, parties) {
+      UNWIND parties AS x
+      WITH x WHERE x[1] <= w.to
+      RETURN count(DISTINCT CASE WHEN x[2] IS NULL OR x[2] >= w.from THEN x[0] END) AS during,
+             count(DISTINCT CASE WHEN x[2] IS NULL OR x[2] >= w.to THEN x[0] END) AS atEnd
+    }
+    RETURN collect({k: 'coppStaff', w: w.key, v: staff}) +
+           collect({k: 'partnerNetwork', w: w.key, v: during}) +
+           collect({k: 'partnerNetworkAtEnd', w: w.key, v: atEnd}) AS rows
   }"""
 
 KPI_PARTS = (_ENROLLMENTS, _COMPLETIONS, _COHORTS, _EVENTS, _PROGRAMS, _STAFF, _COVERED,
@@ -603,26 +635,58 @@ def _kpi_part() -> str:
         kept.append(f"rows{i}")
     return "\nCALL () {" + "".join(body) + f"\n  RETURN {' + '.join(kept)} AS kpiRows\n}}"
 
-MATRIX_PART = """
-CALL () {
+
+# The aggregates of the windows (`$windows` with their `bucket`, a period label): counts per
+# region, and — over several regions — the persons counted in more than one of them.
+AGGREGATE_PART = f"""
+CALL () {{
+  UNWIND $windows AS w
+  MATCH (k:{COUNT_LABEL}) WHERE k.region IN $regions AND k.bucket = w.bucket
+  RETURN collect({{w: w.key, c: properties(k)}}) AS kpiCounts
+}}
+CALL () {{
+  UNWIND CASE WHEN size($regions) > 1 THEN $windows ELSE [] END AS w
+  MATCH (s:{SHARED_LABEL} {{bucket: w.bucket}})
+  RETURN collect({{w: w.key, k: s.key, r: s.regions}}) AS kpiShared
+}}
+CALL () {{{_NETWORK}
+  RETURN rows AS kpiRows
+}}"""
+
+# Graduates (supply) per competency × municipality, recomputed or from the aggregates.
+_MATRIX_OUTPUT = """
   CALL () {
     MATCH (co:Cohort)<-[:IN_COHORT]-(e:Enrollment)
-    WHERE co.retiredAt IS NULL AND co.starts_on <= $pto AND e.status = 'COMPLETED'
+    WHERE co.retiredAt IS NULL AND e.status = 'COMPLETED'
       AND $pfrom <= e.completed_on <= $pto AND e.retiredAt IS NULL
     WITH co, count(e) AS n  // per cohort first: its organization is then expanded once
-    MATCH (co)-[:RUN_BY]->(o:Organization {region: $region})
+    MATCH (co)-[:RUN_BY]->(o:Organization) WHERE o.region IN $regions
     MATCH (co)-[:OF_PROGRAM]->(:Program)-[:DEVELOPS]->(c:Competency)
-    WITH c, n, coalesce(reduce(m = null, x IN [(co)-[:AT_SITE]->(s:Site) | s.municipality] |
-                               CASE WHEN m IS NULL OR x < m THEN x ELSE m END),
-                        o.municipality) AS place
+    WITH c, n, """ + "{place}" + """ AS place
     WHERE place IS NOT NULL
     WITH c, place, sum(n) AS graduates
     MATCH (mu:Municipality {uid: place})
     RETURN collect({c: c.uid, cn: c.name, m: mu.uid, mn: mu.name, graduates: graduates}) AS output
-  }
+  }"""
+# where a cohort `co` of organization `o` trains: the smallest ОКТМО of its sites, else o's
+COHORT_PLACE = """coalesce(reduce(m = null, x IN [(co)-[:AT_SITE]->(s:Site) | s.municipality] |
+                               CASE WHEN m IS NULL OR x < m THEN x ELSE m END),
+                        o.municipality)"""
+_MATRIX_OUTPUT = _MATRIX_OUTPUT.replace("{place}", COHORT_PLACE)
+_MATRIX_CELLS = f"""
+  CALL () {{
+    MATCH (g:{CELL_LABEL}) WHERE g.region IN $regions AND g.bucket = $bucket
+    WITH g.competency AS competency, g.municipality AS place, sum(g.graduates) AS graduates
+    WHERE graduates > 0
+    MATCH (c:Competency {{uid: competency}}), (mu:Municipality {{uid: place}})
+    RETURN collect({{c: c.uid, cn: c.name, m: mu.uid, mn: mu.name, graduates: graduates}})
+           AS output
+  }}"""
+_MATRIX_REST = """
   CALL () {
-    MATCH (mu:Municipality {region: $region})<-[:IN_MUNICIPALITY]-(d:DemandSignal)
-    WHERE d.retiredAt IS NULL AND d.starts_on <= $pto AND d.ends_on >= $pfrom
+    MATCH (mu:Municipality)<-[:IN_MUNICIPALITY]-(d:DemandSignal)
+    WHERE mu.region IN $regions AND d.retiredAt IS NULL AND d.starts_on <= $pto
+      AND d.ends_on >= $pfrom
     MATCH (d)-[:FOR_COMPETENCY]->(c:Competency)
     // the share of the signal's own period that lies in the period
     WITH c, mu, d, toFloat(duration.inDays(
@@ -635,35 +699,79 @@ CALL () {
     RETURN collect({c: c.uid, cn: c.name, m: mu.uid, mn: mu.name, vacancies: vacancies,
                     requests: requests, answers: answers, sources: sources}) AS demand
   }
-  CALL () {
-    MATCH (mu:Municipality {region: $region})
-    WITH collect(mu.uid) AS places
+{supply}  // one row per cell (each part has at most one per competency × municipality)
+  CALL (supply, output, demand) {
+    UNWIND supply + output + demand AS r
+    WITH r.c AS c, r.m AS m, collect(r) AS parts
+    RETURN collect({c: c, m: m, cn: head(parts).cn, mn: head(parts).mn,
+      sites: head([p IN parts WHERE p.sites IS NOT NULL | p.sites]),
+      workplaces: head([p IN parts WHERE p.workplaces IS NOT NULL | p.workplaces]),
+      graduates: head([p IN parts WHERE p.graduates IS NOT NULL | p.graduates]),
+      vacancies: head([p IN parts WHERE p.vacancies IS NOT NULL | p.vacancies]),
+      requests: head([p IN parts WHERE p.requests IS NOT NULL | p.requests]),
+      answers: head([p IN parts WHERE p.answers IS NOT NULL | p.answers]),
+      sources: head([p IN parts WHERE p.sources IS NOT NULL | p.sources])}) AS cells
+  }
+  RETURN cells AS matrixRows
+}"""
+
+
+# Workplaces (capacity): computed from the stock, or kept per competency and site
+# (graph/kpi_aggregates.py `KpiSupply`: a site satisfying the competency's list, with the
+# workplaces it can equip).
+_SUPPLY_LIVE = """  CALL () {
     MATCH (c:Competency)-[:HAS_INFRASTRUCTURE_LIST]->(l:InfrastructureList)
     WHERE c.retiredAt IS NULL AND l.retiredAt IS NULL
     CALL (l) {
-      MATCH (l)-[r:REQUIRES]->(t:EquipmentType)
+      MATCH (l)-[r:REQUIRES]->(t)
       // STOCKS only start at sites: no label test, so the count is the type's degree
-      WITH t, r, COUNT { (t)<-[:STOCKS]-() } AS holders ORDER BY holders
-      RETURN collect({t: t.uid, q: r.quantity, s: r.scope}) AS items, head(collect(t)) AS rare,
-             head(collect(r.quantity)) AS rareQ
+      WITH t.uid AS t, r.quantity AS q, r.scope = 'PER_WORKPLACE' AS w,
+           COUNT { (t)<-[:STOCKS]-() } AS holders ORDER BY holders
+      RETURN collect({t: t, q: q, w: w}) AS items, head(collect(t)) AS rare,
+             head(collect(q)) AS rareQ
     }
-    MATCH (rare)<-[k0:STOCKS]-(s:Site)
-    WHERE k0.working >= rareQ AND s.municipality IN places AND s.retiredAt IS NULL
-    WITH c, s, items, [(s)-[k:STOCKS]->(x:EquipmentType) | [x.uid, k.working]] AS stock
-    WITH c, s, [it IN items | {it: it, a: coalesce(head([p IN stock WHERE p[0] = it.t | p[1]]), 0)}]
-         AS held
-    WHERE all(h IN held WHERE h.a >= h.it.q)
-    WITH c, s, reduce(m = s.workplaces, h IN held |
-           CASE WHEN h.it.s = 'PER_WORKPLACE' AND h.a / h.it.q < m THEN h.a / h.it.q ELSE m END)
-         AS deliverable
-    WITH c, s.municipality AS place, count(s) AS sites, sum(deliverable) AS workplaces
+    // the sites of the regions holding enough of the list's rarest type: one index seek
+    MATCH (s)-[k0:STOCKS]->()
+    USING INDEX SEEK k0:STOCKS(type, region, municipality)
+    WHERE k0.type = rare AND k0.region IN $regions AND k0.municipality IS NOT NULL
+      AND k0.working >= rareQ
+    WITH s, k0.municipality AS place, collect({c: c, items: items}) AS lists
+    WHERE s.retiredAt IS NULL
+    // each candidate site's stock read once for all the lists it may satisfy
+    CALL (s) {
+      MATCH (s)-[k:STOCKS]->()
+      RETURN collect([k.type, k.working]) AS stock
+    }
+    UNWIND lists AS x
+    WITH s, place, x.c AS c,
+         [it IN x.items | [it, coalesce(head([p IN stock WHERE p[0] = it.t | p[1]]), 0)]] AS held
+    WHERE all(h IN held WHERE h[1] >= h[0].q)
+    WITH c, place, reduce(m = s.workplaces, h IN held |
+           CASE WHEN h[0].w AND h[1] / h[0].q < m THEN h[1] / h[0].q ELSE m END) AS deliverable
+    WITH c, place, count(*) AS sites, sum(deliverable) AS workplaces
     MATCH (mu:Municipality {uid: place})
     RETURN collect({c: c.uid, cn: c.name, m: mu.uid, mn: mu.name, sites: sites,
                     workplaces: workplaces}) AS supply
   }
-  RETURN supply + output + demand AS matrixRows
-}"""
+"""
+_SUPPLY_KEPT = f"""
+  CALL () {{
+    MATCH (mu:Municipality) WHERE mu.region IN $regions
+    MATCH (x:{SUPPLY_LABEL} {{municipality: mu.uid}})
+    MATCH (c:Competency {{uid: x.competency}}) WHERE c.retiredAt IS NULL
+    WITH c, mu, count(x) AS sites, sum(x.workplaces) AS workplaces
+    RETURN collect({{c: c.uid, cn: c.name, m: mu.uid, mn: mu.name, sites: sites,
+                    workplaces: workplaces}}) AS supply
+  }}
+"""
 
+
+def matrix_part(aggregated: bool) -> str:
+    rest = _MATRIX_REST.replace("{supply}", _SUPPLY_KEPT if aggregated else _SUPPLY_LIVE)
+    return "\nCALL () {" + (_MATRIX_CELLS if aggregated else _MATRIX_OUTPUT) + rest
+
+
+# The region's roadmap (one region only: a roadmap is a region's).
 ROADMAP_PART = """
 CALL () {
   OPTIONAL MATCH (a:RoadmapActivity {region: $region})
@@ -682,34 +790,41 @@ CALL () {
        [p IN points WHERE p.due_on < $asOf AND p.done_on IS NULL
                       AND NOT a.status IN ['DONE', 'CANCELLED'] | p.due_on] AS late
   ORDER BY a.number
-  RETURN collect(a {.number, .group, .group_title, .title, .responsible, .due_text, .first_due,
+  // dates as ISO text: read in Python without the driver's temporal hydration
+  RETURN collect(a {.number, .group, .group_title, .title, .responsible, .due_text,
                     .recurrence, .expected_result, .documents, .status, .evidence, .notes,
-                    points: points, slots: slots, overdue: late,
-                    nextDue: head([p IN points WHERE p.due_on >= $asOf AND p.done_on IS NULL
-                                   | p.due_on])}) AS roadmapRows
+                    first_due: toString(a.first_due),
+                    points: [p IN points | [toString(p.due_on), toString(p.done_on)]],
+                    slots: slots, overdue: [d IN late | toString(d)],
+                    nextDue: toString(head([p IN points WHERE p.due_on >= $asOf
+                                                           AND p.done_on IS NULL | p.due_on]))})
+         AS roadmapRows
 }"""
 
 PARTS = ("kpis", "matrix", "roadmap")
 
 
-def dashboard_cypher(parts: tuple[str, ...] | frozenset[str] = PARTS) -> str:
-    """One statement for the requested parts. The roadmap needs the KPIs (slot actuals)."""
+def dashboard_cypher(parts: tuple[str, ...] | frozenset[str] = PARTS, *,
+                     aggregated: bool = True, single: bool = True) -> str:
+    """One statement for the requested parts: from the aggregates (`aggregated`: every window
+    a calendar month, quarter or year) or recomputed. The roadmap needs the KPIs (slot
+    actuals) and is a region's: over several regions (`single` False) it is left out."""
     wanted = set(parts)
+    if not single:
+        wanted.discard("roadmap")
     if "roadmap" in wanted:
         wanted.add("kpis")
     body, returns = [], []
     if "kpis" in wanted:
-        body.append(_kpi_part())
-        returns.append("kpiRows")
+        body.append(AGGREGATE_PART if aggregated else _kpi_part())
+        returns += ["kpiRows", "kpiCounts", "kpiShared"] if aggregated else ["kpiRows"]
     if "matrix" in wanted:
-        body.append(MATRIX_PART)
+        body.append(matrix_part(aggregated))
         returns.append("matrixRows")
     if "roadmap" in wanted:
         body.append(ROADMAP_PART)
         returns.append("roadmapRows")
-    if not body:
-        return REGION_CHECK
-    return "".join(body) + "\nRETURN " + ", ".join(returns) + ", " + _REGION_KNOWN
+    return "".join(body) + "\nRETURN " + ", ".join([*returns, _UNKNOWN_REGIONS])
 
 
 # Codes named in arguments (`{argument, label, value}`) that no node has: NOT_FOUND.
@@ -724,20 +839,36 @@ WHERE NOT known
 RETURN x.argument AS argument, x.value AS value"""
 
 
-# The existence of the region, answered by the dashboard's own statement.
-_REGION_KNOWN = "EXISTS { MATCH (:Region {uid: $region}) } AS regionKnown"
-REGION_CHECK = "RETURN " + _REGION_KNOWN
+# The regions asked for that do not exist, answered by the dashboard's own statement.
+_UNKNOWN_REGIONS = ("[r IN $regions WHERE NOT EXISTS { MATCH (:Region {uid: r}) }] "
+                    "AS unknownRegions")
+# Every region (the federal view without a list).
+ALL_REGIONS_CYPHER = "MATCH (r:Region) RETURN collect(r.uid) AS regions"
 
 
-def kpi_cypher() -> str:
+def kpi_cypher(aggregated: bool = False) -> str:
     """The KPI part alone, for any windows (`fetch_kpis`)."""
-    return _kpi_part() + "\nRETURN kpiRows, " + _REGION_KNOWN
+    return dashboard_cypher(("kpis",), aggregated=aggregated, single=False)
 
 
-def dashboard_params(region: str, period: Period, as_of: dt.date | None = None) -> dict[str, Any]:
+BUCKET_LABEL = re.compile(r"\d{4}(-Q[1-4]|-\d{2})?")
+
+
+def is_bucket(period: Period) -> bool:
+    """A calendar month, quarter or year: a window the aggregates hold."""
+    if not BUCKET_LABEL.fullmatch(period.label):
+        return False
+    same = parse_period(period.label)
+    return (same.start, same.end) == (period.start, period.end)
+
+
+def dashboard_params(regions: str | list[str], period: Period,
+                     as_of: dt.date | None = None) -> dict[str, Any]:
+    regions = [regions] if isinstance(regions, str) else list(regions)
     ws = windows(period)
     return {
-        "region": region, "windows": ws,
+        "regions": regions, "region": regions[0] if len(regions) == 1 else None,
+        "windows": ws, "bucket": period.label,
         "from": min(w["from"] for w in ws), "to": max(w["to"] for w in ws),
         "pfrom": period.start, "pto": period.end,
         "constructed": list(CONSTRUCTED_STATUSES),
@@ -836,14 +967,17 @@ class ActivityView:
 
 @dataclass
 class Dashboard:
-    region: str
+    regions: tuple[str, ...]
     period: Period
     previous: Period
     quarters: list[Period]
     kpis: dict[str, Kpi] = field(default_factory=dict)
     matrix: list[MatrixCell] = field(default_factory=list)
     roadmap: list[ActivityView] = field(default_factory=list)
-    region_known: bool = True
+    unknown_regions: tuple[str, ...] = ()
+
+
+_KPI_KEY_SET = frozenset(KPI_KEYS)
 
 
 def kpi_values(rows: list[Any]) -> dict[tuple[str, str], int]:
@@ -851,13 +985,30 @@ def kpi_values(rows: list[Any]) -> dict[tuple[str, str], int]:
     return {(row["k"], row["w"]): int(row["v"]) for row in rows if row["k"] is not None}
 
 
+def aggregate_values(record: Any, regions: list[str]) -> dict[tuple[str, str], int]:
+    """(KPI key, window key) → value from the aggregates' rows of a statement: the regions'
+    counts summed, less the persons counted in more than one of the regions (each once), and
+    the figures read as they are (`kpiRows`)."""
+    values: dict[tuple[str, str], int] = {}
+    for row in record["kpiCounts"]:
+        for key, v in row["c"].items():
+            if key in _KPI_KEY_SET:
+                values[(key, row["w"])] = values.get((key, row["w"]), 0) + int(v)
+    wanted = set(regions)
+    for row in record["kpiShared"]:
+        extra = len(wanted.intersection(row["r"])) - 1
+        if extra > 0:
+            values[(row["k"], row["w"])] -= extra
+    values.update(kpi_values(record["kpiRows"]))
+    return values
+
+
 def kpi_label(key: str) -> str:
     base, _, typ = key.partition(".")
     return KPI_LABELS[base] + (f": {ProgramType(typ).label}" if typ else "")
 
 
-def parse_kpis(rows: list[Any], period: Period) -> dict[str, Kpi]:
-    values = kpi_values(rows)
+def parse_kpis(values: dict[tuple[str, str], int], period: Period) -> dict[str, Kpi]:
     prev = period.previous()
     quarters = quarters_between(prev.start, period.end)
     out = {}
@@ -885,6 +1036,10 @@ def parse_matrix(rows: list[dict[str, Any]]) -> list[MatrixCell]:
     return [MatrixCell(**cells[k]) for k in sorted(cells)]
 
 
+def _day(text: str | None) -> Any:
+    return None if text is None else dt.date.fromisoformat(text)
+
+
 def parse_roadmap(rows: list[dict[str, Any]], kpis: dict[str, Kpi]) -> list[ActivityView]:
     out = []
     for a in rows:
@@ -898,53 +1053,85 @@ def parse_roadmap(rows: list[dict[str, Any]], kpis: dict[str, Kpi]) -> list[Acti
         out.append(ActivityView(
             number=a["number"], group=a["group"], group_title=a["group_title"], title=a["title"],
             responsible=tuple(a["responsible"] or ()), due_text=a["due_text"],
-            first_due=native(a["first_due"]), recurrence=a["recurrence"],
+            first_due=_day(a["first_due"]), recurrence=a["recurrence"],
             expected_result=a["expected_result"], documents=a["documents"], status=a["status"],
             evidence=tuple(a["evidence"] or ()), notes=a["notes"],
-            control_points=tuple((native(p["due_on"]), native(p["done_on"]))
-                                 for p in a["points"] if p.get("due_on") is not None),
-            overdue_points=tuple(native(d) for d in a["overdue"]),
-            next_due=native(a["nextDue"]), slots=slots,
+            control_points=tuple((_day(due), _day(done))
+                                 for due, done in a["points"] if due is not None),
+            overdue_points=tuple(_day(d) for d in a["overdue"]),
+            next_due=_day(a["nextDue"]), slots=slots,
         ))
     return out
 
 
-def parse_dashboard(record: dict[str, Any], region: str, period: Period) -> Dashboard:
+def parse_dashboard(record: dict[str, Any], regions: list[str], period: Period) -> Dashboard:
     prev = period.previous()
-    board = Dashboard(region, period, prev, quarters_between(prev.start, period.end))
-    if "kpiRows" in record:
-        board.kpis = parse_kpis(record["kpiRows"], period)
+    board = Dashboard(tuple(regions), period, prev, quarters_between(prev.start, period.end))
+    if "kpiCounts" in record:
+        board.kpis = parse_kpis(aggregate_values(record, regions), period)
+    elif "kpiRows" in record:
+        board.kpis = parse_kpis(kpi_values(record["kpiRows"]), period)
     if "matrixRows" in record:
         board.matrix = parse_matrix(record["matrixRows"])
     if "roadmapRows" in record:
         board.roadmap = parse_roadmap(record["roadmapRows"], board.kpis)
-    board.region_known = bool(record.get("regionKnown", True))
+    board.unknown_regions = tuple(record.get("unknownRegions") or ())
     return board
 
 
-def kpi_params(region: str, periods: list[Period]) -> dict[str, Any]:
-    ws = [{"key": p.label, "from": p.start, "to": p.end} for p in periods]
-    return {"region": region, "windows": ws, "from": min(p.start for p in periods),
+def aggregated(period: Period) -> bool:
+    """Whether a dashboard of `period` reads the aggregates (all its windows are buckets)."""
+    return is_bucket(period) and is_bucket(period.previous())
+
+
+def dashboard_query(regions: list[str], period: Period, parts: tuple[str, ...],
+                    as_of: dt.date | None = None) -> tuple[str, dict[str, Any]]:
+    """The one statement of a dashboard and its parameters."""
+    return (dashboard_cypher(parts, aggregated=aggregated(period), single=len(regions) == 1),
+            dashboard_params(regions, period, as_of))
+
+
+def all_regions(driver: Any, database: str | None = None) -> list[str]:
+    records, _, _ = driver.execute_query(ALL_REGIONS_CYPHER, database_=database, routing_="r")
+    return sorted(records[0]["regions"])
+
+
+def _regions(driver: Any, regions: str | list[str] | None, database: str | None) -> list[str]:
+    if regions is None:
+        return all_regions(driver, database)
+    return [regions] if isinstance(regions, str) else list(regions)
+
+
+def kpi_params(regions: list[str], periods: list[Period]) -> dict[str, Any]:
+    ws = [{"key": p.label, "from": p.start, "to": p.end, "bucket": p.label} for p in periods]
+    return {"regions": regions, "windows": ws, "from": min(p.start for p in periods),
             "to": max(p.end for p in periods), "constructed": list(CONSTRUCTED_STATUSES)}
 
 
-def fetch_kpis(driver: Any, region: str, periods: list[Period],
-               database: str | None = None) -> dict[str, dict[str, int]]:
-    """Every KPI for each period (by label), in one statement: {label: {key: value}}."""
-    records, _, _ = driver.execute_query(kpi_cypher(), kpi_params(region, periods),
+def fetch_kpis(driver: Any, regions: str | list[str] | None, periods: list[Period],
+               database: str | None = None, *, recompute: bool = False
+               ) -> dict[str, dict[str, int]]:
+    """Every KPI for each period (by label), in one statement: {label: {key: value}}. From the
+    aggregates when every period is a calendar month, quarter or year, unless `recompute`;
+    `regions`: one, a list, or None for every region."""
+    names = _regions(driver, regions, database)
+    from_aggregates = not recompute and all(is_bucket(p) for p in periods)
+    records, _, _ = driver.execute_query(kpi_cypher(from_aggregates), kpi_params(names, periods),
                                         database_=database, routing_="r")
-    values = kpi_values(records[0]["kpiRows"])
+    record = records[0]
+    values = (aggregate_values(record, names) if from_aggregates
+              else kpi_values(record["kpiRows"]))
     return {p.label: {k: values.get((k, p.label), 0) for k in KPI_KEYS} for p in periods}
 
 
-def fetch_dashboard(driver: Any, region: str, period: Period, *, as_of: dt.date | None = None,
-                    parts: tuple[str, ...] = PARTS, database: str | None = None) -> Dashboard:
-    """Sync convenience (CLI, tests, bench): one round trip."""
-    records, _, _ = driver.execute_query(
-        dashboard_cypher(parts), dashboard_params(region, period, as_of), database_=database,
-        routing_="r",
-    )
-    return parse_dashboard(records[0].data(), region, period)
+def fetch_dashboard(driver: Any, regions: str | list[str] | None, period: Period, *,
+                    as_of: dt.date | None = None, parts: tuple[str, ...] = PARTS,
+                    database: str | None = None) -> Dashboard:
+    """Sync convenience (CLI, tests, bench): one round trip (two for every region)."""
+    names = _regions(driver, regions, database)
+    query, params = dashboard_query(names, period, parts, as_of)
+    records, _, _ = driver.execute_query(query, params, database_=database, routing_="r")
+    return parse_dashboard(records[0].data(), names, period)
 
 
 # --- Learner portfolio ------------------------------------------------------------------------

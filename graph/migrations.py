@@ -15,36 +15,14 @@ from graph.registry import REGISTRIES
 # 3: STOCKS indexed on (type, region, municipality) instead of (type, municipality).
 # 4: indicator slots still on an earlier default KPI rebound to the current one
 #    (graph.roadmap.PREVIOUS_SLOT_KPIS → SLOT_KPIS); slots a region bound otherwise are kept.
-SCHEMA_VERSION = 4
-
-# Properties that list filters and sorts use, per label.
-RANGE_INDEXES: dict[str, tuple[str, ...]] = {
-    "Municipality": ("region", "name"),
-    "Organization": ("kind", "region", "municipality", "name"),
-    "Site": ("organization", "municipality", "name"),
-    "EquipmentType": ("name", "category"),
-    "Equipment": ("organization", "type", "status", "site"),
-    "Staff": ("organization", "role", "full_name"),
-    "Competency": ("block_code", "standard", "name"),
-    "Program": ("type", "status", "organization", "name"),
-    "Module": ("program",),
-    "PartnerAgreement": ("kind", "base_organization"),
-    "Cohort": ("program", "organization", "starts_on", "ends_on"),
-    "Learner": ("region", "category"),
-    "Enrollment": ("learner", "status", "completed_on"),
-    "CareerGuidanceEvent": ("organization", "kind", "held_on", "municipality"),
-    "StaffTraining": ("organization", "completed_on", "competency"),
-    "DemandSignal": ("municipality", "competency", "starts_on"),
-    "DigitalResource": ("kind",),
-    "ReferenceDocument": ("kind",),
-    "RoadmapActivity": ("region", "status"),
-    "ControlPoint": ("region", "due_on"),
-    "IndicatorSlot": ("region", "kpi"),
-}
+# 5: one word for ПОО (COLLEGE): learner category POO_STAFF → COLLEGE_STAFF, event property
+#    participants_poo_staff → participants_college_staff, in the graph and in the audit's JSON
+#    (so it still replays); applications get duplicate links (no dedupe key); KPI aggregates.
+SCHEMA_VERSION = 5
 
 FULLTEXT_INDEX = "names_ru"
-FULLTEXT_LABELS = ("Organization", "Site", "EquipmentType", "Equipment", "Staff", "Competency",
-                   "Program", "Module")
+# Each registry declares its range-indexed properties (`indexes`: what its filters and sorts
+# use) and whether its names are in the full-text index (`fulltext`).
 FULLTEXT_PROPERTIES = ("name", "short_name", "full_name")
 
 
@@ -56,14 +34,14 @@ def statements() -> list[str]:
             f"CREATE CONSTRAINT {label.lower()}_uid IF NOT EXISTS "
             f"FOR (n:{label}) REQUIRE n.uid IS UNIQUE"
         )
-        for prop in RANGE_INDEXES.get(label, ()):
+        for prop in registry.indexes:
             out.append(
                 f"CREATE INDEX {label.lower()}_{prop} IF NOT EXISTS FOR (n:{label}) ON (n.{prop})"
             )
         out.append(
             f"CREATE INDEX {label.lower()}_retired IF NOT EXISTS FOR (n:{label}) ON (n.retiredAt)"
         )
-    labels = "|".join(FULLTEXT_LABELS)
+    labels = "|".join(r.label for r in REGISTRIES.values() if r.fulltext)
     props = ", ".join(f"n.{p}" for p in FULLTEXT_PROPERTIES)
     out.append(
         f"CREATE FULLTEXT INDEX {FULLTEXT_INDEX} IF NOT EXISTS FOR (n:{labels}) ON EACH [{props}] "
@@ -88,11 +66,10 @@ def statements() -> list[str]:
     for prop in ("program", "home_organization", "status"):
         out.append(f"CREATE INDEX networkplan_{prop} IF NOT EXISTS FOR (n:NetworkPlan) ON (n.{prop})")
     # Public services (graph/public_services): workflow nodes, not registries.
-    for label in ("Application", "ProgramReview", "Survey", "SurveyResponse"):
+    for label in ("Application", "ProgramReview", "ReviewRound", "MaterialReview", "Survey",
+                  "SurveyResponse"):
         out.append(f"CREATE CONSTRAINT {label.lower()}_uid IF NOT EXISTS "
                    f"FOR (n:{label}) REQUIRE n.uid IS UNIQUE")
-    out.append("CREATE CONSTRAINT application_dedupe IF NOT EXISTS "
-               "FOR (n:Application) REQUIRE n.dedupe IS UNIQUE")
     for prop in ("token_hash", "status", "region", "organization", "updated_at"):
         out.append(f"CREATE INDEX application_{prop} IF NOT EXISTS "
                    f"FOR (n:Application) ON (n.{prop})")
@@ -103,10 +80,11 @@ def statements() -> list[str]:
 
 
 # What older versions had and this one does not: v1's one Change node per changed row, v2's
-# STOCKS index without region.
+# STOCKS index without region, v4's one dedupe key per application.
 OLD_SCHEMA = ("DROP CONSTRAINT change_id IF EXISTS",
               *(f"DROP INDEX change_{p} IF EXISTS" for p in ("at", "uid", "actor", "label")),
-              "DROP INDEX stocks_type_municipality IF EXISTS")
+              "DROP INDEX stocks_type_municipality IF EXISTS",
+              "DROP CONSTRAINT application_dedupe IF EXISTS")
 
 # Version 1 → 2: the Change nodes of one write (same at, actor, source, label) become one
 # ChangeSet; each batch deletes what it converted, so a rerun picks up where it stopped.
@@ -156,6 +134,47 @@ def rebind_slots(driver: Any, database: str | None = None) -> int:
     return records[0]["rebound"]
 
 
+# Version 4 → 5: the ПОО words, in the graph and in the audit's JSON (quoted, as written
+# there). Each statement changes only what still has the old word.
+RENAME_COLLEGE = """
+CALL () {
+  MATCH (l:Learner {category: $old_category}) SET l.category = $new_category
+}
+CALL () {
+  MATCH (e:CareerGuidanceEvent) WHERE e[$old_key] IS NOT NULL
+  SET e[$new_key] = e[$old_key], e[$old_key] = null
+}
+CALL () {
+  MATCH (s:ChangeSet) WHERE s.label IN ['Learner', 'CareerGuidanceEvent']
+    AND any(t IN s.before + s.after + s.fields WHERE t CONTAINS $old_key_json
+                                                 OR t CONTAINS $old_category_json)
+  SET s.before = [t IN s.before | replace(replace(t, $old_key_json, $new_key_json),
+                                          $old_category_json, $new_category_json)],
+      s.after = [t IN s.after | replace(replace(t, $old_key_json, $new_key_json),
+                                        $old_category_json, $new_category_json)],
+      s.fields = [t IN s.fields | replace(t, $old_key_json, $new_key_json)]
+}
+"""
+
+
+def rename_college(driver: Any, database: str | None = None) -> None:
+    words = {"category": ("POO_STAFF", "COLLEGE_STAFF"),
+             "key": ("participants_poo_staff", "participants_college_staff")}
+    params = {f"{age}_{what}{suffix}": (f'"{pair[i]}"' if suffix else pair[i])
+              for what, pair in words.items() for i, age in enumerate(("old", "new"))
+              for suffix in ("", "_json")}
+    driver.execute_query(RENAME_COLLEGE, params, database_=database)
+
+
+def upgrade_applications(driver: Any, database: str | None = None) -> int:
+    """Applications stored before duplicate links (v4): keys, links, duplicates; how many."""
+    from graph.public_services.applications import upgrade_plan  # not at import time
+    from graph.writes import run_plan
+
+    with driver.session(database=database) as session:
+        return session.execute_write(lambda tx: run_plan(tx, upgrade_plan()))  # type: ignore[no-any-return]
+
+
 def migrate(driver: Any, database: str | None = None) -> int:
     """Apply every statement (each is IF NOT EXISTS), wait for indexes, record the version."""
     stmts = statements()
@@ -164,6 +183,8 @@ def migrate(driver: Any, database: str | None = None) -> int:
     driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
     upgrade_audit(driver, database)
     rebind_slots(driver, database)
+    upgrade_applications(driver, database)
+    rename_college(driver, database)
     for stmt in OLD_SCHEMA:
         driver.execute_query(stmt, database_=database)
     driver.execute_query(
@@ -173,6 +194,9 @@ def migrate(driver: Any, database: str | None = None) -> int:
     from graph.stock import backfill  # derived STOCKS relationships, once per graph
 
     backfill(driver, database)
+    from graph import kpi_aggregates  # KPI aggregates: their schema, built once per graph
+
+    kpi_aggregates.migrate(driver, database)
     return len(stmts)
 
 

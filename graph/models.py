@@ -31,6 +31,9 @@ from graph.enums import (
     EquipmentStatus,
     ExpertStatus,
     LearnerCategory,
+    MaterialKind,
+    MaterialLicense,
+    MaterialStatus,
     OrganizationKind,
     PartyRole,
     ProgramFormat,
@@ -44,11 +47,23 @@ from graph.enums import (
     StaffRole,
 )
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+
+def _blank(value: object) -> object:
+    return "" if isinstance(value, str) and not value.strip() else value
+
+
+# Free text is kept as typed: a leading tab, an indent, a trailing line break are the writer's
+# (and `hub export` → `hub load` gives back the same text); a value of only whitespace is empty.
+Text = Annotated[str, StringConstraints(strip_whitespace=False, min_length=1, max_length=1000),
+                 BeforeValidator(_blank)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=False, max_length=20000),
+                     BeforeValidator(_blank)]
+# Codes, and short texts matched as values (a category, a unit, a link, a document number), are
+# trimmed: whitespace around them is a paste accident that would make one value two.
 Code = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[^:\s]+$")
 ]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20000)]
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 
 
 def _digits(value: object) -> str:
@@ -124,7 +139,7 @@ class Organization(Node):
     region: Annotated[str, StringConstraints(pattern=r"^\d{2,3}$")]
     municipality: str | None = None
     address: Text | None = None
-    website: Text | None = None
+    website: Label | None = None
 
     @field_validator("inn", mode="before")
     @classmethod
@@ -177,8 +192,8 @@ class EquipmentType(Node):
     KEY_FIELDS = ("code",)
     code: Code
     name: Text
-    category: Text | None = None
-    unit: Text = "шт."
+    category: Label | None = None
+    unit: Label = "шт."
 
 
 class Equipment(Node):
@@ -284,6 +299,85 @@ class Program(Node):
     _codes = field_validator("organization", mode="before")(_digits)
 
 
+def _edition(value: object) -> object:
+    """Editions arrive as numbers from spreadsheets (2, 2.0) or as text (2024-1)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+_LANGUAGES = {"русский": "ru", "рус": "ru", "английский": "en", "англ": "en"}
+
+
+def _language(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    text = value.strip().casefold()
+    text = _LANGUAGES.get(text, text)
+    if not re.fullmatch(r"[a-z]{2,3}(-[a-z]{2})?", text):
+        raise ValueError(f"язык — код ISO 639 (ru, en, tt…) или «русский», получено «{value}»")
+    return text
+
+
+_UNSAFE_SCHEMES = ("javascript:", "data:", "vbscript:", "file:")
+
+
+def _location(value: object) -> object:
+    """A link (http, https) or an identifier in a learning management system; never loaded by
+    the hub, but shown to people, so no script or local-file addresses."""
+    # browsers drop whitespace and control characters inside a scheme ("java\tscript:")
+    if isinstance(value, str) and re.sub(r"[\s\x00-\x1f]+", "", value).casefold().startswith(
+            _UNSAFE_SCHEMES):
+        raise ValueError("ссылка на материал: допустимы http(s)-адрес или идентификатор в СДО")
+    return value
+
+
+class LearningMaterial(Node):
+    """A digital learning material (ЦОР/ЭОР) of its author organization: modules use it, and
+    it is reviewed with the program that uses it (graph/public_services/review.py)."""
+
+    LABEL = "LearningMaterial"
+    KEY_FIELDS = ("organization", "code")
+    organization: str = Field(description="ИНН организации-автора")
+    code: Code
+    name: Text
+    description: LongText | None = None
+    kind: MaterialKind
+    format: Label | None = Field(default=None, description="SCORM, xAPI, HTML, PDF, MP4…")
+    location: Annotated[Label, BeforeValidator(_location)] | None = Field(
+        default=None, description="Ссылка или идентификатор в СДО")
+    edition: Annotated[Label, BeforeValidator(_edition)] = "1"
+    hours: int | None = Field(default=None, ge=1, le=10000)
+    language: Annotated[str, BeforeValidator(_language)] = "ru"
+    competencies: tuple[Code, ...] = ()
+    accessible: bool = Field(default=False, description="Доступен для лиц с ОВЗ")
+    license: MaterialLicense = MaterialLicense.OWN
+    rights_holder: Text | None = None
+    status: MaterialStatus = MaterialStatus.DRAFT
+    approved_on: Date | None = None
+
+    _codes = field_validator("organization", mode="before")(_digits)
+
+    @model_validator(mode="after")
+    def _rights(self) -> LearningMaterial:
+        if self.license == MaterialLicense.PROPRIETARY and self.rights_holder is None:
+            raise ValueError("для лицензии правообладателя укажите правообладателя")
+        return self
+
+
+def _material_ref(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    text = re.sub(r"\s+", "", value)
+    if not re.fullmatch(r"\d{10}(\d{2})?:[^:]{1,64}", text):
+        raise ValueError(f"материал указывается ключом «ИНН автора:код материала», получено "
+                         f"«{value}»")
+    return text
+
+
+MaterialRef = Annotated[str, BeforeValidator(_material_ref)]  # «ИНН автора:код материала»
+
+
 class Module(Node):
     LABEL = "Module"
     KEY_FIELDS = ("program", "number")
@@ -294,8 +388,17 @@ class Module(Node):
     competency: Code | None = None
     requirements: tuple[Requirement, ...] = ()
     min_staff: int = Field(default=1, ge=0, le=100)
+    materials: tuple[MaterialRef, ...] = Field(default=(), description="ЦОР/ЭОР модуля")
 
     _unique = field_validator("requirements")(_unique_types)
+
+    @field_validator("materials")
+    @classmethod
+    def _unique_materials(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        dupes = sorted({m for m in v if v.count(m) > 1})
+        if dupes:
+            raise ValueError(f"материал указан дважды: {', '.join(dupes)}")
+        return v
 
 
 class Party(BaseModel):
@@ -392,7 +495,7 @@ class Learner(Node):
     category: LearnerCategory
     region: RegionCode
     municipality: Oktmo | None = None
-    source: Text | None = Field(default=None, description="Система-источник")
+    source: Label | None = Field(default=None, description="Система-источник")
 
     _codes = field_validator("region", "municipality", mode="before")(_inn_or_none)
 
@@ -406,7 +509,7 @@ class Enrollment(Node):
     status: EnrollmentStatus = EnrollmentStatus.ENROLLED
     enrolled_on: Date | None = None
     completed_on: Date | None = None
-    certificate_number: Text | None = None
+    certificate_number: Label | None = None
 
     @model_validator(mode="after")
     def _status(self) -> Enrollment:
@@ -436,7 +539,7 @@ class CareerGuidanceEvent(Node):
     participants_employed: int = Field(default=0, ge=0, le=1_000_000)
     participants_pre_retirement: int = Field(default=0, ge=0, le=1_000_000)
     participants_unemployed: int = Field(default=0, ge=0, le=1_000_000)
-    participants_poo_staff: int = Field(default=0, ge=0, le=1_000_000)
+    participants_college_staff: int = Field(default=0, ge=0, le=1_000_000)
     learners: tuple[Code, ...] = Field(default=(), description="Известные участники (внешние id)")
 
     _codes = field_validator("organization", mode="before")(_digits)
@@ -458,7 +561,7 @@ PARTICIPANT_FIELDS: dict[LearnerCategory, str] = {
     LearnerCategory.EMPLOYED: "participants_employed",
     LearnerCategory.PRE_RETIREMENT: "participants_pre_retirement",
     LearnerCategory.UNEMPLOYED: "participants_unemployed",
-    LearnerCategory.POO_STAFF: "participants_poo_staff",
+    LearnerCategory.COLLEGE_STAFF: "participants_college_staff",
 }
 
 
@@ -509,7 +612,7 @@ class DigitalResource(Node):
     code: Code
     name: Text
     kind: DigitalResourceKind
-    url: Text | None = None
+    url: Label | None = None
     organization: str | None = Field(default=None, description="ИНН правообладателя")
     competencies: tuple[Code, ...] = ()
     programs: tuple[Code, ...] = ()
@@ -525,9 +628,9 @@ class ReferenceDocument(Node):
     code: Code
     name: Text
     kind: ReferenceDocumentKind
-    number: Text | None = None
+    number: Label | None = None
     issued_on: Date | None = None
-    url: Text | None = None
+    url: Label | None = None
     competencies: tuple[Code, ...] = ()
     programs: tuple[Code, ...] = ()
 
@@ -549,7 +652,7 @@ class RoadmapActivity(Node):
     expected_result: LongText = ""
     documents: LongText = ""
     status: RoadmapStatus = RoadmapStatus.NOT_STARTED
-    evidence: tuple[Text, ...] = Field(default=(), description="Ссылки на подтверждающие документы")
+    evidence: tuple[Label, ...] = Field(default=(), description="Ссылки на подтверждающие документы")
     notes: LongText | None = None
 
 

@@ -7,14 +7,16 @@ from the tables below, never from input. Callers run the returned text with the 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
+from graph.declare import Filter, ListSpec, Sort, Traversal
 from graph.migrations import FULLTEXT_INDEX
-from graph.privacy import BY_LABEL, owner_projection, scope_condition
-from graph.registry import REGISTRIES
+from graph.privacy import BY_LABEL, PERSONAL, owner_projection, scope_condition
+from graph.registry import REGISTRIES, Registry
 from graph.values import native
 
 MAX_PAGE = 100
@@ -24,186 +26,17 @@ MAX_PAGE = 100
 PEOPLE_FILTER = "_people"
 
 
-@dataclass(frozen=True)
-class Sort:
-    """A sort key: a Cypher expression over `n` and how its cursor value is typed."""
-
-    expr: str
-    kind: str = "string"  # string | int | float | datetime | date
-
-
-_COMMON_SORTS = {
-    "uid": Sort("n.uid"),
-    "created_at": Sort("n.createdAt", "datetime"),
-    "updated_at": Sort("n.updatedAt", "datetime"),
-}
+def _listing(registry: Registry) -> ListSpec:
+    """The declared listing, plus the hidden people filter when the registry holds personal
+    data: it limits a list to the caller's scope (`graph.privacy`)."""
+    spec = registry.listing
+    if registry.name not in PERSONAL:
+        return spec
+    people = Filter(scope_condition(registry.name, "n", f"f_{PEOPLE_FILTER}"), "")
+    return replace(spec, filters={**spec.filters, PEOPLE_FILTER: people})
 
 
-def _in(prop: str, param: str) -> str:
-    return f"n.{prop} IN ${param}"
-
-
-_SITE_COMPETENCY = (
-    "EXISTS {{ MATCH (c:Competency)-[:HAS_INFRASTRUCTURE_LIST]->(:InfrastructureList)"
-    "-[:REQUIRES]->(:EquipmentType)<-[:OF_TYPE]-(e:Equipment)<-[:HAS_EQUIPMENT]-(n) "
-    "WHERE c.{prop} IN ${param} AND e.retiredAt IS NULL }}"
-)
-
-
-@dataclass(frozen=True)
-class ListSpec:
-    """How one registry is listed: filters (name → condition on `n`) and sorts.
-
-    `anchors` give, for selective filters over large labels, a MATCH that reaches `n` from an
-    indexed node (each `n` at most once) instead of scanning the label; the first anchored
-    filter in use replaces its condition.
-    """
-
-    filters: Mapping[str, str]
-    sorts: Mapping[str, Sort]
-    default_sort: str = "uid"
-    anchors: Mapping[str, str] = field(default_factory=dict)
-
-    def all_sorts(self) -> dict[str, Sort]:
-        return {**_COMMON_SORTS, **self.sorts}
-
-
-LISTS: dict[str, ListSpec] = {
-    "regions": ListSpec({}, {"name": Sort("n.name"), "code": Sort("n.code")}, "code"),
-    "municipalities": ListSpec(
-        {"region": _in("region", "f_region")},
-        {"name": Sort("n.name"), "oktmo": Sort("n.oktmo")}, "name",
-    ),
-    "organizations": ListSpec(
-        {
-            "region": _in("region", "f_region"),
-            "municipality": _in("municipality", "f_municipality"),
-            "kind": _in("kind", "f_kind"),
-            "competency": "EXISTS { MATCH (n)<-[:WORKS_AT]-(s:Staff)-[:QUALIFIED_IN]->(c:Competency) "
-                          "WHERE s.retiredAt IS NULL AND c.uid IN $f_competency }",
-        },
-        {"name": Sort("n.name"), "inn": Sort("n.inn")}, "name",
-    ),
-    "sites": ListSpec(
-        {
-            "organization": _in("organization", "f_organization"),
-            "municipality": _in("municipality", "f_municipality"),
-            "region": "EXISTS { MATCH (n)-[:IN_MUNICIPALITY]->(m:Municipality) "
-                      "WHERE m.region IN $f_region }",
-            "organization_kind": "EXISTS { MATCH (o:Organization)-[:HAS_SITE]->(n) "
-                                 "WHERE o.kind IN $f_organization_kind }",
-            "kind": _in("kind", "f_kind"),
-            "competency": _SITE_COMPETENCY.format(prop="uid", param="f_competency"),
-            "competency_block": _SITE_COMPETENCY.format(prop="block_code",
-                                                        param="f_competency_block"),
-        },
-        {"name": Sort("n.name"), "workplaces": Sort("n.workplaces", "int")}, "name",
-    ),
-    "equipment_types": ListSpec(
-        {
-            "category": _in("category", "f_category"),
-            "competency": "EXISTS { MATCH (c:Competency)-[:HAS_INFRASTRUCTURE_LIST]->"
-                          "(:InfrastructureList)-[:REQUIRES]->(n) WHERE c.uid IN $f_competency }",
-        },
-        {"name": Sort("n.name"), "code": Sort("n.code")}, "name",
-    ),
-    "equipment": ListSpec(
-        {
-            "organization": _in("organization", "f_organization"),
-            "site": "EXISTS { MATCH (s:Site)-[:HAS_EQUIPMENT]->(n) WHERE s.uid IN $f_site }",
-            "type": _in("type", "f_type"),
-            "status": _in("status", "f_status"),
-            "municipality": "EXISTS { MATCH (s:Site)-[:HAS_EQUIPMENT]->(n) "
-                            "WHERE s.municipality IN $f_municipality }",
-            "region": "EXISTS { MATCH (m:Municipality)<-[:IN_MUNICIPALITY]-(:Site)-[:HAS_EQUIPMENT]->(n) "
-                      "WHERE m.region IN $f_region }",
-            "competency": "EXISTS { MATCH (c:Competency)-[:HAS_INFRASTRUCTURE_LIST]->"
-                          "(:InfrastructureList)-[:REQUIRES]->(:EquipmentType)<-[:OF_TYPE]-(n) "
-                          "WHERE c.uid IN $f_competency }",
-        },
-        {"inventory_number": Sort("n.inventory_number"), "quantity": Sort("n.quantity", "int")},
-        "uid",
-        anchors={
-            "site": "MATCH (s:Site)-[:HAS_EQUIPMENT]->(n:Equipment) WHERE s.uid IN $f_site",
-            "municipality": "MATCH (s:Site)-[:HAS_EQUIPMENT]->(n:Equipment) "
-                            "WHERE s.municipality IN $f_municipality",
-            "region": "MATCH (m:Municipality)<-[:IN_MUNICIPALITY]-(:Site)-[:HAS_EQUIPMENT]->"
-                      "(n:Equipment) WHERE m.region IN $f_region",
-        },
-    ),
-    "staff": ListSpec(
-        {
-            "organization": _in("organization", "f_organization"),
-            "role": _in("role", "f_role"),
-            "region": "EXISTS { MATCH (n)-[:WORKS_AT]->(o:Organization) "
-                      "WHERE o.region IN $f_region }",
-            "organization_kind": "EXISTS { MATCH (n)-[:WORKS_AT]->(o:Organization) "
-                                 "WHERE o.kind IN $f_organization_kind }",
-            "competency": "EXISTS { MATCH (n)-[:QUALIFIED_IN]->(c:Competency) "
-                          "WHERE c.uid IN $f_competency }",
-            "competency_block": "EXISTS { MATCH (n)-[:QUALIFIED_IN]->(c:Competency) "
-                                "WHERE c.block_code IN $f_competency_block }",
-            "expert_status": "EXISTS { MATCH (n)-[q:QUALIFIED_IN]->(:Competency) "
-                             "WHERE q.expert_status IN $f_expert_status }",
-            # searching or sorting by full name: only staff whose names the caller reads
-            PEOPLE_FILTER: scope_condition("staff", "n", f"f_{PEOPLE_FILTER}"),
-        },
-        {"full_name": Sort("n.full_name")}, "full_name",
-        anchors={
-            "region": "MATCH (o:Organization)<-[:WORKS_AT]-(n:Staff) WHERE o.region IN $f_region",
-        },
-    ),
-    "competencies": ListSpec(
-        {
-            "competency_block": _in("block_code", "f_competency_block"),
-            "standard": _in("standard", "f_standard"),
-            "is_future": "n.is_future = $f_is_future",
-            "is_digital": "n.is_digital = $f_is_digital",
-        },
-        {"name": Sort("n.name"), "code": Sort("n.code")}, "code",
-    ),
-    "infrastructure_lists": ListSpec(
-        {
-            "competency": _in("competency", "f_competency"),
-            "competency_block": "EXISTS { MATCH (c:Competency)-[:HAS_INFRASTRUCTURE_LIST]->(n) "
-                                "WHERE c.block_code IN $f_competency_block }",
-        },
-        {}, "uid",
-    ),
-    "programs": ListSpec(
-        {
-            "type": _in("type", "f_type"),
-            "status": _in("status", "f_status"),
-            "organization": _in("organization", "f_organization"),
-            "network": "n.network = $f_network",
-            "region": "EXISTS { MATCH (n)-[:DEVELOPED_BY]->(o:Organization) "
-                      "WHERE o.region IN $f_region }",
-            "competency": "EXISTS { MATCH (n)-[:DEVELOPS]->(c:Competency) "
-                          "WHERE c.uid IN $f_competency }",
-            "competency_block": "EXISTS { MATCH (n)-[:DEVELOPS]->(c:Competency) "
-                                "WHERE c.block_code IN $f_competency_block }",
-        },
-        {"name": Sort("n.name"), "code": Sort("n.code"), "hours": Sort("n.hours", "int")},
-        "name",
-    ),
-    "modules": ListSpec(
-        {
-            "program": _in("program", "f_program"),
-            "competency": _in("competency", "f_competency"),
-        },
-        {"name": Sort("n.name"), "number": Sort("n.number", "int"),
-         "hours": Sort("n.hours", "int")}, "uid",
-    ),
-    "agreements": ListSpec(
-        {
-            "kind": _in("kind", "f_kind"),
-            "organization": "EXISTS { MATCH (n)-[:PARTY]->(o:Organization) "
-                            "WHERE o.uid IN $f_organization }",
-            "program": _in("program", "f_program"),
-        },
-        {"signed_on": Sort("n.signed_on", "date"), "number": Sort("n.number")}, "signed_on",
-    ),
-}
+LISTS: dict[str, ListSpec] = {name: _listing(r) for name, r in REGISTRIES.items()}
 
 RELEVANCE = "relevance"
 _RELEVANCE = Sort("score", "float")
@@ -220,15 +53,34 @@ def _param_expr(sort: Sort, param: str) -> str:
 STAMPS = ("createdAt", "updatedAt", "retiredAt")
 
 
-def node_map(var: str, label: str | None = None) -> str:
-    """The properties of node `var`, its timestamps as ISO strings: the driver hydrates a
-    DateTime in Python at ~0.1 ms each, which on a page of nodes cost more than the query.
-    Nodes of a label holding personal data (`graph.privacy.OWNERS`) also carry their owners,
-    so the API decides what the caller may read without another round trip."""
-    stamps = ", ".join(f"{k}: toString({var}.{k})" for k in STAMPS)
-    owners = f", {owner_projection(BY_LABEL[label], var)}" if label in BY_LABEL else ""
-    return f"{var} {{.*, {stamps}{owners}}}"
+Props = tuple[str, ...] | None  # the stored properties a read projects; None: all of them
 
+
+def node_map(var: str, label: str | None = None, props: Props = None) -> str:
+    """The properties of node `var` (`props` of them, uid always; None: all), its timestamps as
+    ISO strings: the driver hydrates a DateTime in Python at ~0.1 ms each, which on a page of
+    nodes cost more than the query. Nodes of a label holding personal data
+    (`graph.privacy.OWNERS`) also carry their owners, so the API decides what the caller may
+    read without another round trip."""
+    owners = f", {owner_projection(BY_LABEL[label], var)}" if label in BY_LABEL else ""
+    if props is None:
+        stamps = ", ".join(f"{k}: toString({var}.{k})" for k in STAMPS)
+        return f"{var} {{.*, {stamps}{owners}}}"
+    names = sorted({"uid", *props})
+    if not all(_NAME.fullmatch(p) for p in names):
+        raise ValueError(f"not a property name: {names}")
+    parts = [f"{k}: toString({var}.{k})" if k in STAMPS else f".{k}" for k in names]
+    return f"{var} {{{', '.join(parts)}{owners}}}"
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def union(wanted: Sequence[Props]) -> Props:
+    """What one read must project for several callers."""
+    if any(w is None for w in wanted):
+        return None
+    return tuple(sorted({p for w in wanted for p in w or ()}))
 
 
 # Labels outside the full-text index, searched through the indexed nodes they belong to: an
@@ -245,10 +97,65 @@ SEARCH_THROUGH: dict[str, str] = {
 }
 
 
+@dataclass(frozen=True)
+class Nest:
+    """What a read brings along for each node it returns, inside its own statement: a nested
+    list (`traversal`, `$l<path>` per node; retired targets follow the read's
+    `$include_retired`) or the node a link names (`label`, whose uid is the node's `keys`
+    joined), each with what it projects and what it brings along in turn."""
+
+    traversal: str | None
+    props: Props
+    children: tuple[Nest, ...] = ()
+    label: str | None = None
+    keys: tuple[str, ...] = ()
+
+
+def nest_calls(var: str, nests: tuple[Nest, ...], path: str = "") -> tuple[str, str]:
+    """Subqueries reading `nests` from node `var`, and the map entries of their results
+    (`n<i>`: the i-th nest's items, each `{props, extra, nested}`; a link's one item or
+    null)."""
+    calls, entries = "", []
+    for i, nest in enumerate(nests):
+        p = f"{path}_{i}"
+        v = f"v{p}"  # the level's own names: a subquery may not shadow its parents' `t`, `x`
+        inner, inner_entries = nest_calls(v, nest.children, p)
+        if nest.label is not None:
+            uid = " + ':' + ".join(f"toString(s.{k})" for k in nest.keys)
+            calls += (f"  CALL ({var}) {{\n  WITH {var} AS s\n"
+                      f"  OPTIONAL MATCH (t:{nest.label} {{uid: {uid}}})\n  WITH t AS {v}\n"
+                      f"{inner}  RETURN CASE WHEN {v} IS NULL THEN null ELSE "
+                      f"{{props: {node_map(v, nest.label, nest.props)}, "
+                      f"nested: {{{inner_entries}}}}} END AS items{p}\n  }}\n")
+        else:
+            t = TRAVERSALS[nest.traversal or ""]
+            calls += (f"  CALL ({var}) {{\n  WITH {var} AS s\n"
+                      f"  CALL (s) {{ {t.body()} LIMIT $l{p} }}\n"
+                      f"  WITH t AS {v}, x AS x{p}\n"
+                      f"{inner}  RETURN collect({{props: {node_map(v, t.target, nest.props)}, "
+                      f"extra: x{p}, nested: {{{inner_entries}}}}}) AS items{p}\n  }}\n")
+        entries.append(f"n{i}: items{p}")
+    return calls, ", ".join(entries)
+
+
+def nest_params(nests: tuple[Nest, ...], limits: Sequence[Any], path: str = ""
+                ) -> dict[str, int]:
+    """`$l<path>` of every nested list; `limits` mirrors `nests`: (limit or None for a link,
+    the children's limits)."""
+    out: dict[str, int] = {}
+    for i, (nest, (limit, inner)) in enumerate(zip(nests, limits, strict=True)):
+        if limit is not None:
+            out[f"l{path}_{i}"] = limit
+        out.update(nest_params(nest.children, inner, f"{path}_{i}"))
+    return out
+
+
 @lru_cache(maxsize=1024)
 def page_cypher(registry: str, filters: tuple[str, ...], sort: str, descending: bool,
-                search: bool, after: bool, with_total: bool) -> str:
-    """One query: a page of `$limit` nodes after the cursor, plus the total when asked."""
+                search: bool, after: bool, with_total: bool, props: Props = None,
+                nests: tuple[Nest, ...] = ()) -> str:
+    """One query: a page of `$limit` nodes after the cursor (with their nested lists
+    `nests`), plus the total when asked."""
     spec = LISTS[registry]
     label = REGISTRIES[registry].label
     key = _RELEVANCE if sort == RELEVANCE else spec.all_sorts()[sort]
@@ -264,7 +171,7 @@ def page_cypher(registry: str, filters: tuple[str, ...], sort: str, descending: 
         if sort == RELEVANCE:
             key = Sort("n.uid")
     conds = ["($include_retired OR n.retiredAt IS NULL)"]
-    conds += [spec.filters[f] for f in filters]
+    conds += [spec.filters[f].condition for f in filters]
     where = " AND ".join(conds)
     op = "<" if descending else ">"
     direction = "DESC" if descending else "ASC"
@@ -279,10 +186,17 @@ def page_cypher(registry: str, filters: tuple[str, ...], sort: str, descending: 
     total = ""
     if with_total:
         total = f"CALL () {{ {match} AND {where} RETURN count(n) AS total }}\n"
+    order = f"ORDER BY k {direction}, n.uid {direction}"
+    calls, entries = nest_calls("n", nests)
+    nested = ""
+    if nests:  # the nested reads after the page's LIMIT, the page's order kept
+        names = ", ".join(f"items_{i}" for i in range(len(nests)))
+        nested = f"{calls}  WITH n, k, {names} {order}\n"
     return (
         f"{total}CALL () {{\n  {match} AND {where}\n{keyset}"
-        f"  WITH n{score}, {key.expr} AS k ORDER BY k {direction}, n.uid {direction} "
-        f"LIMIT $limit\n  RETURN collect({{props: {node_map('n', label)}, key: k}}) AS page\n}}\n"
+        f"  WITH n{score}, {key.expr} AS k {order} LIMIT $limit\n{nested}"
+        f"  RETURN collect({{props: {node_map('n', label, props)}, key: k, "
+        f"nested: {{{entries}}}}}) AS page\n}}\n"
         f"RETURN page{', total' if with_total else ', null AS total'}"
     )
 
@@ -299,7 +213,9 @@ def page_query(registry: str, *, filters: Mapping[str, Any] | None = None,
                sort: str | None = None, descending: bool = False, search: str | None = None,
                include_retired: bool = False, limit: int = 20,
                after: tuple[Any, str] | None = None,
-               with_total: bool = True) -> tuple[str, dict[str, Any]]:
+               with_total: bool = True, props: Props = None,
+               nests: tuple[Nest, ...] = (), nest_limits: Sequence[Any] = ()
+               ) -> tuple[str, dict[str, Any]]:
     """Cypher and parameters of one page. `filters` holds only the filters in use."""
     spec = LISTS[registry]
     filters = {k: v for k, v in (filters or {}).items() if v is not None}
@@ -311,124 +227,48 @@ def page_query(registry: str, *, filters: Mapping[str, Any] | None = None,
         raise ValueError(f"unknown sort for {registry}: {sort}")
     names = tuple(sorted(filters))
     query = page_cypher(registry, names, sort, descending, search is not None,
-                        after is not None, with_total)
+                        after is not None, with_total, props, nests)
     params: dict[str, Any] = {f"f_{k}": filters[k] for k in names}
     params.update(include_retired=include_retired, limit=limit)
     if search is not None:
         params["search"] = search
     if after is not None:
         params["after_key"], params["after_uid"] = after
+    params.update(nest_params(nests, nest_limits))
     return query, params
 
 
 @lru_cache
-def nodes_cypher(label: str) -> str:
+def nodes_cypher(label: str, props: Props = None) -> str:
     if label not in {r.label for r in REGISTRIES.values()}:
         raise ValueError(label)
     return (f"UNWIND $uids AS u MATCH (n:{label} {{uid: u}}) "
-            f"RETURN u AS uid, {node_map('n', label)} AS props")
-
-
-@dataclass(frozen=True)
-class Traversal:
-    """A nested list from node `s` (label `source`): a subquery returning `t` and `x`.
-
-    `match` reaches the targets `t`; `where` adds conditions on them; `tail` returns `t` and
-    `x` (a map of extra values — relationship properties, computed figures — or null) and
-    ends with ORDER BY. The runner adds the retired filter, the caller's scope and LIMIT.
-    """
-
-    source: str
-    target: str
-    match: str
-    tail: str
-    where: str = ""
-
-    def body(self, scope: str | None = None) -> str:
-        conditions = [c for c in (self.where, _RETIRED_FILTER, scope) if c]
-        return f"{self.match} WHERE {' AND '.join(conditions)} {self.tail}"
-
-
-_RETIRED_FILTER = "($include_retired OR t.retiredAt IS NULL)"
-
-
-def _simple(source: str, target: str, pattern: str, order: str = "t.uid",
-            rel: bool = False) -> Traversal:
-    x = "properties(r)" if rel else "null"
-    return Traversal(source, target, f"MATCH {pattern}",
-                     f"RETURN DISTINCT t, {x} AS x ORDER BY {order}"
-                     + ("" if order == "t.uid" else ", t.uid"))
+            f"RETURN u AS uid, {node_map('n', label, props)} AS props")
 
 
 TRAVERSALS: dict[str, Traversal] = {
-    "region_municipalities": _simple("Region", "Municipality",
-                                     "(s)<-[:IN_REGION]-(t:Municipality)", "t.name"),
-    "region_organizations": _simple("Region", "Organization",
-                                    "(s)<-[:IN_REGION]-(t:Organization)", "t.name"),
-    "municipality_organizations": _simple("Municipality", "Organization",
-                                          "(s)<-[:IN_MUNICIPALITY]-(t:Organization)", "t.name"),
-    "municipality_sites": _simple("Municipality", "Site",
-                                  "(s)<-[:IN_MUNICIPALITY]-(t:Site)", "t.name"),
-    "organization_sites": _simple("Organization", "Site", "(s)-[:HAS_SITE]->(t:Site)", "t.name"),
-    "organization_staff": _simple("Organization", "Staff", "(s)<-[:WORKS_AT]-(t:Staff)",
-                                  "t.full_name"),
-    "organization_equipment": _simple(
-        "Organization", "Equipment", "(s)-[:HAS_SITE]->(:Site)-[:HAS_EQUIPMENT]->(t:Equipment)"),
-    "organization_programs": _simple("Organization", "Program",
-                                     "(s)<-[:DEVELOPED_BY]-(t:Program)", "t.name"),
-    "organization_agreements": _simple("Organization", "PartnerAgreement",
-                                       "(s)<-[r:PARTY]-(t:PartnerAgreement)", "t.signed_on",
-                                       rel=True),
-    "site_equipment": _simple("Site", "Equipment", "(s)-[:HAS_EQUIPMENT]->(t:Equipment)"),
-    "equipment_type_equipment": _simple("EquipmentType", "Equipment",
-                                        "(s)<-[:OF_TYPE]-(t:Equipment)"),
-    "equipment_type_required_by": _simple(
-        "EquipmentType", "InfrastructureList", "(s)<-[r:REQUIRES]-(t:InfrastructureList)",
-        rel=True),
-    "competency_staff": _simple("Competency", "Staff", "(s)<-[r:QUALIFIED_IN]-(t:Staff)",
-                                "t.full_name", rel=True),
-    "competency_programs": _simple("Competency", "Program", "(s)<-[:DEVELOPS]-(t:Program)",
-                                   "t.name"),
-    "competency_modules": _simple("Competency", "Module", "(s)<-[:FOR_COMPETENCY]-(t:Module)"),
-    # Sites holding working equipment of the types the competency's infrastructure list
-    # requires, most types covered first.
-    "competency_sites": Traversal(
-        "Competency", "Site",
-        match="MATCH (s)-[:HAS_INFRASTRUCTURE_LIST]->(l:InfrastructureList) "
-              "WHERE l.retiredAt IS NULL "
-              "MATCH (l)-[:REQUIRES]->(et:EquipmentType)<-[:OF_TYPE]-(e:Equipment)"
-              "<-[:HAS_EQUIPMENT]-(t:Site)",
-        where="e.retiredAt IS NULL AND e.status = 'WORKING'",
-        tail="WITH l, t, count(DISTINCT et) AS covered "
-             "RETURN t, {covered_types: covered, required_types: "
-             "COUNT { (l)-[:REQUIRES]->() }} AS x ORDER BY covered DESC, t.uid",
-    ),
-    "program_modules": _simple("Program", "Module", "(s)-[:HAS_MODULE]->(t:Module)",
-                               "t.number"),
-    "program_agreements": _simple("Program", "PartnerAgreement",
-                                  "(s)<-[:FOR_PROGRAM]-(t:PartnerAgreement)", "t.signed_on"),
-}
-
+    name: t for r in REGISTRIES.values() for name, t in r.traversals.items()}
 
 
 @lru_cache
-def traversal_cypher(name: str, scoped: bool = False) -> str:
+def traversal_cypher(name: str, scoped: bool = False, props: Props = None) -> str:
     """`scoped`: only targets in the caller's people scope (`$people`, `graph.privacy`)."""
     t = TRAVERSALS[name]
     body = t.body(scope_condition(BY_LABEL[t.target], "t", "people") if scoped else None)
     return (
         f"UNWIND $uids AS u\nMATCH (s:{t.source} {{uid: u}})\n"
         f"CALL (s) {{\n  {body}\n  LIMIT $limit\n}}\n"
-        f"RETURN u AS uid, collect({{props: {node_map('t', t.target)}, extra: x}}) AS items"
+        f"RETURN u AS uid, collect({{props: {node_map('t', t.target, props)}, extra: x}}) AS items"
     )
 
 
 def traversal_query(name: str, uids: Sequence[str], *, limit: int,
                     include_retired: bool = False,
-                    people: Mapping[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+                    people: Mapping[str, Any] | None = None,
+                    props: Props = None) -> tuple[str, dict[str, Any]]:
     """`people`: a `graph.privacy.Scope.param()` limiting the targets to the caller's scope."""
     params: dict[str, Any] = {"uids": list(uids), "limit": limit,
                               "include_retired": include_retired}
     if people is not None:
         params["people"] = dict(people)
-    return traversal_cypher(name, people is not None), params
+    return traversal_cypher(name, people is not None, props), params

@@ -53,6 +53,39 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def cmd_purge(args: argparse.Namespace) -> int:
+    """The retention purge of `purgeApplications` (`purge_plan`, audited the same way), batch
+    after batch; --dry-run runs the batches in one transaction and rolls it back."""
+    from graph.public_services import applications as ap
+    from graph.public_services.common import now_utc
+    from graph.writes import run_plan
+    from hub.db import sync_driver
+
+    settings = get_settings()
+    keep, stale = settings.application_retention_days, settings.application_stale_days
+    if keep < 1 or stale < 1:
+        print("hub purge: HUB_APPLICATION_RETENTION_DAYS и HUB_APPLICATION_STALE_DAYS — целое "
+              f"число дней не меньше 1, сейчас {keep} и {stale}.", file=sys.stderr)
+        return ExitCode.USAGE
+    now, purged = now_utc(), []
+    with sync_driver(settings) as driver, driver.session(
+            database=settings.neo4j_database) as session:
+        dry = session.begin_transaction() if args.dry_run else None
+        try:
+            while True:
+                batch = (run_plan(dry, ap.purge_plan(now, keep, stale)) if dry else
+                         session.execute_write(
+                             lambda tx: run_plan(tx, ap.purge_plan(now, keep, stale))))
+                purged += batch
+                if len(batch) < ap.PURGE_BATCH:
+                    break
+        finally:
+            if dry is not None:
+                dry.rollback()
+    print(ap.purge_report(purged, keep, stale, args.dry_run))
+    return ExitCode.OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hub", description="Regional Resource Hub")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -63,6 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("migrate", help="create constraints and indexes (idempotent)")
     p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("purge", help="удалить персональные данные заявок по сроку хранения")
+    p.add_argument("what", choices=["applications"])
+    p.add_argument("--dry-run", action="store_true", help="показать, что будет удалено")
+    p.set_defaults(func=cmd_purge)
 
     for module in EXTENSIONS:
         importlib.import_module(module).register(sub)

@@ -36,10 +36,10 @@ def span(today: dt.date) -> tuple[dt.date, dt.date]:
     return dt.date(today.year - 1, 1, 1), _month_end(today, AHEAD_MONTHS)
 
 CATEGORY_BY_TYPE = {
-    "SPO_MODULES": {"COLLEGE_STUDENT": 0.9, "POO_STAFF": 0.1},
+    "SPO_MODULES": {"COLLEGE_STUDENT": 0.9, "COLLEGE_STAFF": 0.1},
     "SCHOOL_STUDENTS": {"SCHOOL_STUDENT": 1.0},
     "EMPLOYER_ORDERED": {"EMPLOYED": 0.8, "UNEMPLOYED": 0.2},
-    "SECTORAL": {"EMPLOYED": 0.6, "UNEMPLOYED": 0.3, "POO_STAFF": 0.1},
+    "SECTORAL": {"EMPLOYED": 0.6, "UNEMPLOYED": 0.3, "COLLEGE_STAFF": 0.1},
     "PRE_RETIREMENT": {"PRE_RETIREMENT": 1.0},
     "FUTURE_COMPETENCIES": {"COLLEGE_STUDENT": 0.4, "EMPLOYED": 0.4, "SCHOOL_STUDENT": 0.2},
 }

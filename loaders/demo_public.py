@@ -3,13 +3,18 @@ new user opens first in each flow, created through the domain functions the API 
 (`graph.public_services`) with the system principal, dated relative to the load day `today`.
 
 - applications: enrolment applications to open cohorts of the catalogue (NEW, some taken to
-  IN_REVIEW) and one partner application (NEW);
+  IN_REVIEW), one of them repeated by the same person (flagged as a duplicate), and one
+  partner application (NEW);
 - expert review: a program in status REVIEW with two assigned experts (staff with an expert
   status in its competencies, not from the developing organization), one review submitted;
+  its modules use digital learning materials: two of the developer's own, under review with
+  the program (the submitted review assesses them), and an approved one of another
+  organization of the region;
 - a survey of the region for several categories with anonymous answers.
 
 The program under review is one the registries already hold in REVIEW (a reload of the demo
-registries keeps its status). Contacts are fictitious (example.org, +7 900 000-00-xx).
+registries keeps its status; it rewrites the modules without materials, and they are linked
+again here). Contacts are fictitious (example.org, +7 900 000-00-xx).
 Idempotent: an applicant who already has an application, a program that already has reviews,
 a survey that already exists are left as they are, so a second load adds nothing. All of it is
 written in one transaction: a refusal leaves nothing half-made.
@@ -23,10 +28,12 @@ from typing import Any
 
 from graph.access import SYSTEM, Principal
 from graph.checksums import inn_with_checksum
+from graph.ingest import ingest_plan, patch_plan, prepare
 from graph.public_services import applications as ap
 from graph.public_services import review as rv
 from graph.public_services import surveys as sv
-from graph.public_services.common import contact_keys
+from graph.public_services.common import refuse_report
+from graph.registry import REGISTRIES
 from graph.writes import run_plan
 from loaders.demo import demo_today
 from loaders.demo_activities import CATEGORY_BY_TYPE
@@ -40,6 +47,9 @@ APPLICANTS = (
     ("Соколова Мария Викторовна", "m.sokolova@example.org", "+7 900 000-00-05"),
 )
 IN_REVIEW = 2  # the first applications are taken into work, the rest stay NEW
+# The first applicant applies again to the same cohort a day later, from her work address,
+# the phone written the other way: flagged as a duplicate for the handlers (shared phone).
+REPEAT = ("Иванова Анна Сергеевна", "a.ivanova.work@example.org", "8 (900) 000-00-01")
 COMMENTS = (
     "Хочу получить новую профессию, удобно обучение по вечерам.",
     None,
@@ -71,8 +81,9 @@ ORDER BY c.starts_on, c.uid
 LIMIT $limit
 """
 
+# the demo's own fictitious addresses (stored contact keys are scoped to a program or region)
 HAS_APPLICATION_CYPHER = """
-RETURN EXISTS { MATCH (a:Application) WHERE any(k IN a.contacts WHERE k IN $keys) } AS found
+RETURN EXISTS { MATCH (a:Application) WHERE a.email = $email } AS found
 """
 
 COPP_CYPHER = """
@@ -143,7 +154,7 @@ def _applications(tx: Any, region: str, today: dt.date, principal: Principal) ->
     cohorts = list(tx.run(OPEN_COHORTS_CYPHER, region=region, today=today,
                           statuses=ap.CATALOG_STATUSES, limit=len(APPLICANTS)))
     for i, ((name, email, phone), cohort) in enumerate(zip(APPLICANTS, cohorts, strict=False)):
-        [seen] = list(tx.run(HAS_APPLICATION_CYPHER, keys=contact_keys(email, phone)))
+        [seen] = list(tx.run(HAS_APPLICATION_CYPHER, email=email))
         if seen["found"]:
             continue
         weights = CATEGORY_BY_TYPE.get(cohort["type"], {"EMPLOYED": 1.0})
@@ -158,8 +169,9 @@ def _applications(tx: Any, region: str, today: dt.date, principal: Principal) ->
             run_plan(tx, ap.take_plan(uid, principal,
                                       now=submitted + dt.timedelta(hours=20)))
         created += 1
-    [seen] = list(tx.run(HAS_APPLICATION_CYPHER,
-                         keys=contact_keys(PARTNER["email"], PARTNER["phone"])))
+        if i == 0:
+            created += _repeat(tx, data, submitted + dt.timedelta(days=1), today)
+    [seen] = list(tx.run(HAS_APPLICATION_CYPHER, email=PARTNER["email"]))
     if not seen["found"]:
         [copp] = list(tx.run(COPP_CYPHER, region=region))
         partner = ap.PartnerInput.model_validate({
@@ -169,6 +181,17 @@ def _applications(tx: Any, region: str, today: dt.date, principal: Principal) ->
         run_plan(tx, ap.submit_partner_plan(partner, now=_time(today - dt.timedelta(days=2), 11)))
         created += 1
     return created
+
+
+def _repeat(tx: Any, first: ap.EnrolmentInput, at: dt.datetime, today: dt.date) -> int:
+    name, email, phone = REPEAT
+    [seen] = list(tx.run(HAS_APPLICATION_CYPHER, email=email))
+    if seen["found"]:
+        return 0
+    data = first.model_copy(update={"full_name": name, "email": email, "phone": phone,
+                                    "comment": None})
+    run_plan(tx, ap.submit_enrolment_plan(data, today, now=at))
+    return 1
 
 
 def _experts(ranked: list[dict[str, str]]) -> list[str]:
@@ -182,12 +205,101 @@ def _experts(ranked: list[dict[str, str]]) -> list[str]:
     return [s["uid"] for s in chosen]
 
 
+MATERIALS_CYPHER = """
+MATCH (p:Program {uid: $program})-[:DEVELOPED_BY]->(dev:Organization)
+CALL (p) {
+  MATCH (p)-[:HAS_MODULE]->(m:Module) WHERE m.retiredAt IS NULL
+  WITH m ORDER BY m.number
+  RETURN collect(m {.uid, .number, .name, .hours, .competency, .materials}) AS modules
+}
+CALL (dev) {
+  MATCH (o:Organization {region: dev.region}) WHERE o.retiredAt IS NULL AND o.uid <> dev.uid
+    AND o.kind IN $authors
+  RETURN o.uid AS other ORDER BY o.kind = $authors[0] DESC, o.uid LIMIT 1
+}
+RETURN dev.uid AS developer, modules, other,
+       COLLECT { MATCH (t:LearningMaterial) WHERE t.organization IN [dev.uid, other]
+                   AND t.code IN $codes RETURN t.uid } AS stored
+"""
+MATERIAL_CODES = ("ЦОР-1", "ЦОР-2", "ФОС-1")
+
+
+def _codes(module: dict[str, Any]) -> list[str]:
+    return [module["competency"]] if module["competency"] else []
+
+
+def _material_rows(developer: str, other: str | None, modules: list[dict[str, Any]],
+                   today: dt.date) -> list[tuple[int, dict[str, Any]]]:
+    """(module number, material row): the developer's e-course for the first module and
+    simulator for the second, another organization's approved bank of assessment tasks for
+    the last."""
+    first, second, last = modules[0], modules[min(1, len(modules) - 1)], modules[-1]
+    rows = [
+        (first["number"], {
+            "organization": developer, "code": MATERIAL_CODES[0], "kind": "ONLINE_COURSE",
+            "name": f"Электронный курс «{first['name']}»", "format": "SCORM 2004",
+            "location": "https://lms.example.org/course/demo-1", "edition": "1",
+            "hours": max(1, first["hours"] // 2), "competencies": _codes(first),
+            "accessible": True, "license": "OWN",
+            "description": "Лекции, видеофрагменты и тесты для самопроверки."}),
+        (second["number"], {
+            "organization": developer, "code": MATERIAL_CODES[1], "kind": "SIMULATOR",
+            "name": f"Виртуальный тренажер: {second['name']}", "format": "HTML5",
+            "location": "https://lms.example.org/sim/demo-2", "edition": "1",
+            "hours": max(1, second["hours"] // 2), "competencies": _codes(second),
+            "license": "OWN"}),
+    ]
+    if other is not None:
+        rows.append((last["number"], {
+            "organization": other, "code": MATERIAL_CODES[2], "kind": "TEST_BANK",
+            "name": "Банк оценочных заданий по компетенции", "format": "xAPI",
+            "location": "moodle:question-bank/17", "edition": "2",
+            "competencies": _codes(last), "accessible": True, "license": "CC_BY",
+            "status": "APPROVED", "approved_on": today - dt.timedelta(days=90)}))
+    return rows
+
+
+def _materials(tx: Any, program: str, today: dt.date, principal: Principal) -> None:
+    """The program's materials, created when missing and linked to its modules again (a
+    reload of the registries drops the links)."""
+    [row] = list(tx.run(MATERIALS_CYPHER, program=program, codes=list(MATERIAL_CODES),
+                        authors=["COPP", "COLLEGE"]))
+    modules = row["modules"]
+    if not modules:
+        return
+    rows = _material_rows(row["developer"], row["other"], modules, today)
+    missing = [r for _, r in rows if f"{r['organization']}:{r['code']}" not in row["stored"]]
+    if missing:
+        report = run_plan(tx, ingest_plan(
+            prepare(REGISTRIES["learning_materials"], missing), partial=False, dry_run=False,
+            now=None, principal=principal, source="demo"))
+        refuse_report(report, "Материалы демо не записаны")
+    added: dict[int, list[str]] = {}
+    for number, r in rows:
+        added.setdefault(number, []).append(f"{r['organization']}:{r['code']}")
+    for m in modules:
+        have = list(m["materials"] or [])
+        more = [k for k in added.get(m["number"], []) if k not in have]
+        if more:
+            patched = run_plan(tx, patch_plan(REGISTRIES["modules"], m["uid"],
+                                              {"materials": have + more},
+                                              principal=principal, source="demo"))
+            refuse_report(patched, "Модуль демо не изменен")
+
+
 def _review(tx: Any, region: str, today: dt.date, principal: Principal) -> int:
     rows = list(tx.run(UNDER_REVIEW_CYPHER, region=region, today=today,
                        statuses=rv.EXPERT_STATUSES, experts=EXPERTS))
-    if not rows or rows[0]["reviewed"]:
+    if not rows:
         return 0
-    program, experts = rows[0]["program"], _experts(rows[0]["experts"])
+    program = rows[0]["program"]
+    _materials(tx, program, today, principal)
+    if rows[0]["reviewed"]:
+        return 0
+    # the registries hold the program in REVIEW: its round opens here, as a submission would
+    covered = run_plan(tx, rv.cover_plan(program, principal,
+                                         now=_time(today - dt.timedelta(days=12), 9)))
+    experts = _experts(rows[0]["experts"])
     assigned = _time(today - dt.timedelta(days=10), 10)
     for staff in experts:
         run_plan(tx, rv.assign_plan(program, staff, principal, today=today, now=assigned))
@@ -200,7 +312,13 @@ def _review(tx: Any, region: str, today: dt.date, principal: Principal) -> int:
                   "resources": "Оборудование по инфраструктурному листу есть не на всех "
                                "площадках: часть модулей — в сетевой форме."},
         verdict="APPROVE", summary="Рекомендую к утверждению.", principal=principal,
-        now=_time(today - dt.timedelta(days=3), 15)))
+        now=_time(today - dt.timedelta(days=3), 15),
+        materials=[{"material": key, "verdict": "APPROVE",
+                    "scores": {"alignment": 5, "content": 4, "quality": 4,
+                               "accessibility": 5 if n == 0 else 3},
+                    "comments": {"accessibility": "Нет субтитров и альтернативного текста для "
+                                                  "лиц с ОВЗ."} if n else {}}
+                   for n, key in enumerate(sorted(covered))]))
     return 1
 
 

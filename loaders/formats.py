@@ -56,12 +56,24 @@ def json_record(record: dict[str, Any]) -> dict[str, Any]:
 
 
 # A text cell starting with one of these is a formula, or becomes one, in Excel and LibreOffice
-# (OWASP «CSV injection»): exports prefix it with «'», which the loader removes again.
+# (OWASP «CSV injection»): exports prefix it with «'», which the loader removes again. A text
+# that itself starts with quotes before one of them gets one quote more, so that every text
+# loads back as it was: unguard(neutralise(t)) == t.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+GUARD = "'"
+
+
+def guarded(text: str) -> bool:
+    return text.startswith(GUARD) and text.lstrip(GUARD).startswith(FORMULA_STARTS)
 
 
 def neutralise(text: str) -> str:
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return GUARD + text if text.startswith(FORMULA_STARTS) or guarded(text) else text
+
+
+def unguard(text: str) -> str:
+    """A cell as the loader reads it: the export's guard removed."""
+    return text[1:] if guarded(text) else text
 
 
 def _cell(value: Any) -> str:

@@ -44,19 +44,29 @@ class Framed:
             if isinstance(values, RowIssue):
                 yield number, values
                 continue
-            if not any(v is not None and str(v).strip() for v in values):
+            first = _first_filled(values)
+            if not first:
                 continue
-            reason = totals_row(values)
+            reason = _totals(first)
             if reason:
                 self.skipped.append((number, reason))
                 continue
             yield number, dict(zip(self.columns, values[:width]))
 
 
-def totals_row(values: list[Any]) -> str | None:
+def _first_filled(values: list[Any], n: int = 3) -> list[Any]:
+    out = []
+    for v in values:
+        if v is not None and (v.strip() if isinstance(v, str) else str(v).strip()):
+            out.append(v)
+            if len(out) == n:
+                break
+    return out
+
+
+def _totals(first: list[Any]) -> str | None:
     """«Итого» / «Всего» in one of the first filled cells: a totals row, not data."""
-    filled = [v for v in values if v is not None and str(v).strip()][:3]
-    for v in filled:
+    for v in first:
         if isinstance(v, str) and _TOTALS.match(v):
             return f"строка итогов («{v.strip()[:40]}») пропущена"
     return None
@@ -145,4 +155,4 @@ def header_hint(registry: Registry) -> str:
     return ", ".join(f"«{preferred_header(registry, f)}»" for f in required[:4])
 
 
-__all__ = ["Framed", "frame", "header_hint", "norm_header", "totals_row"]
+__all__ = ["Framed", "frame", "header_hint", "norm_header"]

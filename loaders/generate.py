@@ -402,6 +402,15 @@ def generate_region(seed: int, scale: Scale, cat: Catalogue,
         if program["network"]:
             network_programs.append((program, org))
         count = rng.randint(2, 5)
+        # the developer's e-course for the first module, in the program's review state (no
+        # draws: the rows after it stay as the seed made them)
+        course = {
+            "organization": org["inn"], "code": f"ЦОР-{i + 1:05d}", "kind": "ONLINE_COURSE",
+            "name": f"Электронный курс: {program['name']}"[:1000], "format": "SCORM 2004",
+            "edition": "1", "hours": max(1, hours // count // 2), "competencies": comps[:1],
+            "license": "OWN", "status": {"DRAFT": "DRAFT", "REVIEW": "REVIEW"}.get(
+                status, "APPROVED"), "approved_on": program["approved_on"]}
+        out["learning_materials"].append(course)
         left = hours
         for number in range(1, count + 1):
             h = left if number == count else max(1, hours // count)
@@ -415,7 +424,8 @@ def generate_region(seed: int, scale: Scale, cat: Catalogue,
             out["modules"].append({
                 "program": program["code"], "number": number, "name": f"Модуль {number}. {theme}",
                 "hours": max(1, h), "competency": comps[0], "requirements": reqs,
-                "min_staff": 1})
+                "min_staff": 1,
+                "materials": [f"{org['inn']}:{course['code']}"] if number == 1 else []})
 
     # agreements: network ones for network programs, then partnership / practice ones
     agreements = out["agreements"]

@@ -1,10 +1,14 @@
 """A source table → one registry of the graph, through graph.ingest only.
 
-All-or-nothing (default): one file is ONE write transaction — validation, the rights and
-reference checks, the upsert of every record (in 5,000-row statements) and the audit. If
-anything is wrong, or Neo4j goes away half way, nothing of the file is written. A file of more
-than `max_rows` records (HUB_LOAD_MAX_ROWS) is refused: one transaction that large would not fit
-the server's transaction memory. With `batch_rows` the records are checked in full first, then
+A file is read in chunks of 5,000 records (a nested registry's record with all its rows:
+loaders/chunks.py), each validated while Neo4j writes the one before, so memory does not grow
+with the file.
+
+All-or-nothing (default): one file is ONE write transaction — the rights and reference checks,
+the upsert and the audit of each chunk as it comes. If anything is wrong, or Neo4j goes away
+half way, the transaction is rolled back: nothing of the file is written. A file of more than
+`max_rows` records (HUB_LOAD_MAX_ROWS) is refused: one transaction that large would not fit the
+server's transaction memory. With `batch_rows` the records are checked in full first, then
 written in one transaction per `batch_rows` records — not atomic, but MERGE on the natural keys
 makes a rerun after a failure converge to the graph of one clean run.
 `partial`: valid records are written, the rest reported. `dry_run`: nothing is written.
@@ -18,15 +22,18 @@ import gc
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from neo4j.exceptions import Neo4jError
+from pydantic import StringConstraints
 
 from graph.access import SYSTEM, Principal
 from graph.ingest import IngestReport, Prepared, ingest, prepare
 from graph.registry import LOAD_ORDER, REGISTRIES, Registry
+from loaders.chunks import Chunks, KeyOf, SeenKeys, ahead
+from loaders.formats import GUARD, unguard
 from loaders.frame import frame
 from loaders.mapping import (
     NESTED,
@@ -34,11 +41,13 @@ from loaders.mapping import (
     Record,
     RowProblem,
     build_records,
+    clean,
     locate,
     map_columns,
     missing_required,
     preferred_header,
 )
+from loaders.mapping import _group_key as group_key
 from loaders.messages import display, humanize
 from loaders.resolve import Resolver
 from loaders.sources import SUFFIXES, RowIssue, SourceError, Table, read_source
@@ -113,13 +122,13 @@ class LoadReport:
         }
 
 
-CHUNK_ROWS = 5000  # source rows validated and checked at a time: memory does not grow with files
+CHUNK_ROWS = 5000  # records validated and checked at a time: memory does not grow with files
 MAX_ERRORS = 10_000  # errors listed in a report (all are counted: errors_total)
 Counts = Callable[[int, int, int], None]  # rows read, validated, written so far
 # NUL and control characters other than tab and line breaks are never data
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DUPLICATE = re.compile(r"^ключ уже встречался в строке (\d+)$")
-_NEUTRALISED = re.compile(r"^'(?=[=+\-@\t\r])")  # the export's guard against formulas
+_DATE = re.compile(r"(\d{4})-\d{2}-\d{2}|\d{1,2}\.\d{1,2}\.(\d{4})")
 MIN_YEAR, MAX_YEAR = 1900, 2100
 
 
@@ -151,7 +160,9 @@ def _add(report: LoadReport, part: IngestReport) -> None:
 @contextlib.contextmanager
 def _gc_paused() -> Iterator[None]:
     """No cyclic garbage collection while a load builds ~10 objects per row (refcounting
-    still frees them): −30 % of the loader's Python time."""
+    still frees them): −30 % of the loader's Python time. The young generations are
+    collected after each chunk: the driver's results are cycles that hold their statement's
+    parameters (measured: without it a 1 M-row load grew 2.5 MB/s, past 700 MB)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -197,31 +208,118 @@ def check_constants(registry: Registry, constants: Mapping[str, Any] | None) -> 
     return out
 
 
+def _typed_as_is(info: Any) -> bool:
+    """A free-text field the models keep as typed (`graph.models.Text`, `LongText`)."""
+    def kept(ann: Any) -> bool:
+        if get_origin(ann) is Annotated:
+            return any(isinstance(m, StringConstraints) and m.strip_whitespace is False
+                       for m in get_args(ann)[1:])
+        return any(kept(a) for a in get_args(ann)) if get_origin(ann) in (Union, UnionType) \
+            else False
+
+    return any(isinstance(m, StringConstraints) and m.strip_whitespace is False
+               for m in info.metadata) or kept(info.annotation)
+
+
+def _with_constants(cmap: ColumnMap, constants: dict[str, Any]) -> ColumnMap:
+    """`--set` fields without a column of their own become columns named «--set FIELD»."""
+    present = set(cmap.columns.values())
+    extra = {f"--set {name}": name for name in constants if name not in present}
+    return ColumnMap(cmap.registry, {**cmap.columns, **extra}, list(cmap.ignored))
+
+
+def _record_key(registry: Registry, cmap: ColumnMap, constants: dict[str, Any]) -> KeyOf:
+    """The natural key a source row's record has, as mapping.build_records groups rows."""
+    sources = [(f, cmap.source_of(f)) for f in registry.model.KEY_FIELDS]
+
+    def key_of(raw: Any) -> str | None:
+        if not isinstance(raw, Mapping):
+            return None  # an unreadable row: a record of its own
+        data = {}
+        for name, column in sources:
+            value = clean(raw.get(column)) if column else None
+            data[name] = constants.get(name) if value is None else value
+        key = group_key(registry, data)
+        return "\x1f".join(key) if key else None
+
+    return key_of
+
+
+def problems_of(registry: Registry, cmap: ColumnMap, records: list[Record],
+                errors: list[Any]) -> list[RowProblem]:
+    """Errors of the validation and write path (by record index) → file row and column."""
+    out = []
+    for e in errors:
+        record = records[e.row]
+        row, column = locate(cmap, record, e.field, e.value)
+        message = e.message
+        dup = _DUPLICATE.match(message)
+        if dup and int(dup.group(1)) < len(records):
+            message = f"ключ уже встречался в строке {records[int(dup.group(1))].rows[0]}"
+        value = _plain(e.value)
+        if message == "обязательное поле не заполнено":
+            value = None
+        out.append(RowProblem(row, column, e.field, value,
+                              humanize(registry, e.field, value, message)))
+    return out
+
+
 class _Pipeline:
     """Source rows → checked records, one chunk at a time."""
 
     def __init__(self, registry: Registry, cmap: ColumnMap, constants: dict[str, Any],
-                 resolver: Resolver, session: Any) -> None:
-        self.registry, self.cmap, self.constants = registry, cmap, constants
+                 resolver: Resolver, session: Any, sheet: bool) -> None:
+        self.registry, self.cmap = registry, cmap
+        self.sheet = sheet  # CSV or XLSX: a cell may carry the export's formula guard
         self.resolver, self.session = resolver, session
         self.years, self.dates = _field_kinds(registry)
-        self.seen: dict[int, int] = {}  # hash of a natural key → file row of its first record
+        self.dated = [(column, target) for column, target in cmap.columns.items()
+                      if target in self.years or target in self.dates]
+        # (column, value) of each `--set` field: the value where the cell is empty
+        self.constants = [(cmap.source_of(name), value) for name, value in constants.items()]
+        self.seen = SeenKeys()  # natural keys of the chunks before
+        fields = registry.model.model_fields
+        nested = NESTED.get(registry.name)
+        self.nested = nested
+        self.texts = {column: target for column, target in cmap.columns.items()
+                      if target in fields and _typed_as_is(fields[target])}
+        self.item_texts: dict[str, str] = {}
+        if nested:
+            item_model = _item_model(registry, nested.field)
+            for column, target in cmap.columns.items():
+                name = target[len(nested.prefix):]
+                if target.startswith(nested.prefix) and target not in fields and \
+                        item_model is not None and name in item_model.model_fields and \
+                        _typed_as_is(item_model.model_fields[name]):
+                    self.item_texts[column] = name
 
     def cells(self, number: int, raw: dict[str, Any]) -> list[RowProblem]:
+        for column, value in self.constants:
+            cell = raw.get(column)
+            if cell is None or (isinstance(cell, str) and not cell.strip()):
+                raw[column] = value
         problems = []
-        for column, target in self.cmap.columns.items():
-            value = raw.get(column)
-            if isinstance(value, str):
+        columns = self.cmap.columns
+        texts = [(c, v) for c in columns if isinstance(v := raw.get(c), str)]
+        controlled = set()
+        if _CONTROL.search("\n".join(v for _, v in texts)):  # rare: which cells
+            for column, value in texts:
                 bad = _CONTROL.search(value)
                 if bad:
+                    controlled.add(column)
                     problems.append(RowProblem(
-                        number, column, target, _CONTROL.sub("?", value)[:100],
+                        number, column, columns[column], _CONTROL.sub("?", value)[:100],
                         f"недопустимый управляющий символ (код {ord(bad.group()):#04x}) в "
                         f"ячейке: удалите его, в ячейке допустимы текст, табуляция и перенос "
                         f"строки"))
-                    continue
-                if _NEUTRALISED.match(value):
-                    raw[column] = value[1:]
+        if self.sheet:
+            for column, value in texts:
+                if value.startswith(GUARD) and column not in controlled:
+                    raw[column] = unguard(value)
+        for column, target in self.dated:
+            value = raw.get(column)
+            if column in controlled:
+                continue
             if target in self.years and isinstance(value, dt.date):
                 raw[column] = value.year
             elif target in self.dates and isinstance(value, dt.date):
@@ -230,7 +328,7 @@ class _Pipeline:
                         number, column, target, display(value),
                         f"дата вне допустимого диапазона: год от {MIN_YEAR} до {MAX_YEAR}"))
             elif target in self.dates and isinstance(value, str):
-                m = re.search(r"(\d{4})-\d{2}-\d{2}|\d{1,2}\.\d{1,2}\.(\d{4})", value)
+                m = _DATE.search(value)
                 year = int(m.group(1) or m.group(2)) if m else None
                 if year is not None and not MIN_YEAR <= year <= MAX_YEAR:
                     problems.append(RowProblem(
@@ -238,31 +336,36 @@ class _Pipeline:
                         f"дата вне допустимого диапазона: год от {MIN_YEAR} до {MAX_YEAR}"))
         return problems
 
-    def problems_of(self, records: list[Record], errors: list[Any]) -> list[RowProblem]:
-        out = []
-        for e in errors:
-            record = records[e.row]
-            row, column = locate(self.cmap, record, e.field, e.value)
-            message = e.message
-            dup = _DUPLICATE.match(message)
-            if dup and int(dup.group(1)) < len(records):
-                message = f"ключ уже встречался в строке {records[int(dup.group(1))].rows[0]}"
-            value = _plain(e.value)
-            if message == "обязательное поле не заполнено":
-                value = None
-            message = humanize(self.registry, e.field, value, message)
-            out.append(RowProblem(row, column, e.field, value, message))
-        return out
+    def as_typed(self, records: list[Record], raws: dict[int, dict[str, Any]]) -> None:
+        """Free text as the clerk typed it: `build_records` trimmed every cell."""
+        for record in records:
+            for column, target in self.texts.items():
+                for number in record.rows:  # the row the record's value came from
+                    value = raws[number].get(column)
+                    if isinstance(value, str) and value.strip():
+                        if record.data.get(target) == value.strip():
+                            record.data[target] = value
+                        break
+            if not self.item_texts or self.nested is None:
+                continue
+            items = record.data.get(self.nested.field)
+            if not isinstance(items, list):
+                continue
+            for item, number in zip(items, record.item_rows, strict=False):
+                for column, name in self.item_texts.items():
+                    value = raws[number].get(column)
+                    if isinstance(value, str) and isinstance(item, dict) and \
+                            item.get(name) == value.strip():
+                        item[name] = value
 
-    def run(self, chunk: list[tuple[int, Any]]
-            ) -> tuple[list[Record], list[tuple[int, Any]], list[RowProblem], int]:
-        """(records, valid (record index, node), problems, rejected records) of a chunk."""
+    def run(self, chunk: list[tuple[int, Any]]) -> _Checked:
         problems: list[RowProblem] = []
         rows = []
         for number, raw in chunk:
             if isinstance(raw, RowIssue):
                 problems.append(RowProblem(number, "", "*", None, raw.message))
                 continue
+            raw = dict(raw)  # a source read again (a JSON array) keeps its cells
             cell_problems = self.cells(number, raw)
             if cell_problems:
                 problems += cell_problems
@@ -270,45 +373,243 @@ class _Pipeline:
             rows.append((number, raw))
         records, built = build_records(self.cmap, rows)
         problems += built
-        for record in records:
-            for name, value in self.constants.items():
-                if record.data.get(name) is None:
-                    record.data[name] = value
+        if self.texts or self.item_texts:
+            self.as_typed(records, dict(rows))
         if self.resolver.refs:
             problems += self.resolver.resolve(self.session, self.cmap, records)
         prepared = prepare(self.registry, [r.data for r in records], first_row=0)
-        problems += self.problems_of(records, prepared.errors)
+        problems += problems_of(self.registry, self.cmap, records, prepared.errors)
         bad_rows = {p.row for p in problems}
         bad = {i for i, r in enumerate(records) if bad_rows.intersection(r.rows)}
         bad |= {e.row for e in prepared.errors}
+        keyed = [(i, node, hash(node.uid)) for i, node in prepared.valid if i not in bad]
+        firsts = self.seen.firsts([key for _, _, key in keyed])
         valid = []
-        for i, node in prepared.valid:
-            if i in bad:
-                continue
-            key = hash(node.uid)
-            first = self.seen.get(key)
-            if first is not None:
+        for i, node, key in keyed:
+            if key in firsts:
                 problems.append(RowProblem(records[i].rows[0], self.cmap.source_of(
                     self.registry.model.KEY_FIELDS[-1]), ", ".join(self.registry.model.KEY_FIELDS),
-                    node.uid, f"ключ уже встречался в строке {first}"))
+                    node.uid, f"ключ уже встречался в строке {firsts[key]}"))
                 bad.add(i)
                 continue
-            self.seen[key] = records[i].rows[0]
             valid.append((i, node))
+        self.seen.add([(key, records[i].rows[0]) for i, _, key in keyed if i not in bad])
         problems.sort(key=lambda p: p.row)
         unread = len({p.row for p in problems if p.field == "*"})
-        return records, valid, problems, len(bad) + unread
+        return _Checked(len(chunk), records, valid, problems, len(bad) + unread)
 
 
-def _chunks(rows: Any, size: int | None) -> Iterator[list[tuple[int, Any]]]:
-    it = iter(rows)
-    while True:
-        chunk = list(islice(it, size)) if size else list(it)
-        if not chunk:
-            return
-        yield chunk
-        if not size:
-            return
+@dataclass
+class _Checked:
+    """A chunk after validation and the reference lookups (nothing asked of the graph's
+    rights and links yet)."""
+
+    rows: int  # source rows read
+    records: list[Record]
+    valid: list[tuple[int, Any]]  # (record index, node)
+    problems: list[RowProblem]
+    rejected: int  # records and unreadable rows rejected
+
+    @property
+    def entries(self) -> int:  # records, and unreadable rows that made none
+        return len(self.records) + len({p.row for p in self.problems if p.field == "*"})
+
+
+def _item_model(registry: Registry, list_field: str) -> Any:
+    from loaders.messages import field_type
+
+    return field_type(registry, f"{list_field}.0")
+
+
+class _Refused(Exception):
+    """Raised out of the one write transaction of a file that has errors: rolled back."""
+
+    def __init__(self, report: LoadReport) -> None:
+        super().__init__(report.source)
+        self.report = report
+
+
+class _Errors:
+    """The errors of a load: all counted, at most MAX_ERRORS listed."""
+
+    def __init__(self, report: LoadReport, first: list[RowProblem]) -> None:
+        self.report, self.listed = report, list(first)
+        report.errors_total = len(first)
+
+    def note(self, problems: list[RowProblem]) -> None:
+        self.report.errors_total += len(problems)
+        room = MAX_ERRORS - len(self.listed)
+        if room > 0:
+            self.listed.extend(problems[:room])
+
+    def done(self) -> None:
+        self.report.errors = sorted(self.listed, key=lambda p: p.row)
+        self.report.valid = self.report.records - self.report.rejected
+
+
+@dataclass
+class _Load:
+    """One table on its way in: the chunks, the transactions, the report."""
+
+    driver: Any
+    registry: Registry
+    cmap: ColumnMap
+    constants: dict[str, Any]
+    table: Table
+    chunks: Chunks
+    report: LoadReport
+    unreadable: list[RowProblem]
+    session_args: dict[str, Any]
+    principal: Principal
+    partial: bool
+    restore: bool
+    max_rows: int | None
+    counts: Counts | None
+    records_seen: int = 0  # records read so far by the transaction under way
+
+    def checked(self, size: int) -> Iterator[_Checked]:
+        """Chunks read and validated one ahead, in a thread with its own lookup session."""
+        def produce() -> Iterator[_Checked]:
+            with self.driver.session(**self.session_args) as lookup:
+                pipeline = _Pipeline(self.registry, self.cmap, self.constants,
+                                     Resolver(self.registry.name), lookup,
+                                     sheet=self.table.grid is not None)
+                try:
+                    for chunk in self.chunks(size):
+                        yield pipeline.run(chunk)
+                finally:
+                    pipeline.seen.close()
+        for c in ahead(produce()):
+            yield c
+            gc.collect(1)  # the chunk's cycles: see _gc_paused
+
+    def problems_of(self, c: _Checked, errors: list[Any]) -> list[RowProblem]:
+        return problems_of(self.registry, self.cmap, c.records, errors)
+
+    @contextlib.contextmanager
+    def memory_checked(self) -> Iterator[None]:
+        try:
+            yield
+        except Neo4jError as exc:
+            if "MemoryPoolOutOfMemoryError" in (exc.code or ""):
+                raise TransactionMemoryError(
+                    f"{Path(self.table.source).name}: Neo4j не хватило памяти транзакции на "
+                    f"{_count(self.records_seen)} записей ({exc.code}), ничего не записано. "
+                    f"Загрузите частями (--batch-rows {BATCH_ROWS}), уменьшите "
+                    f"HUB_LOAD_MAX_ROWS или увеличьте HUB_NEO4J_HEAP") from exc
+            raise
+
+    def ingest(self, tx: Any, c: _Checked, valid: list[tuple[int, Any]], *,
+               dry: bool) -> IngestReport:
+        # a statement out of memory: not retried (it would fail again)
+        with self.memory_checked():
+            return ingest(tx, Prepared(self.registry, len(c.records), valid, []),
+                          partial=self.partial, dry_run=dry, principal=self.principal,
+                          source=f"load:{Path(self.table.source).name}",
+                          restore=self.restore and not dry)
+
+    def count(self, report: LoadReport, c: _Checked, single: bool) -> None:
+        report.read += c.rows
+        report.records += c.entries
+        records = report.records - len(self.table.problems)
+        self.records_seen = records if single else len(c.records)
+        if single and self.max_rows is not None and records > self.max_rows:
+            # a dry run answers what the load would: refused as a whole
+            raise TooLargeError(
+                f"{Path(self.table.source).name}: записей больше предела одной транзакции "
+                f"({_count(self.max_rows)}, HUB_LOAD_MAX_ROWS), ничего не записано. "
+                f"Разбейте файл, увеличьте HUB_LOAD_MAX_ROWS (и HUB_NEO4J_HEAP) или "
+                f"загрузите частями: --batch-rows {BATCH_ROWS} "
+                f"(не атомарно: после сбоя повторите ту же загрузку)")
+        if self.counts:
+            self.counts(report.read, report.read - len(self.table.problems), 0)
+
+    def one_transaction(self, chunk_rows: int) -> None:
+        """The whole file in one write transaction, chunk by chunk: each chunk is written as
+        soon as it is checked; the first rejected row (without `partial`) turns the rest into
+        checks only and the transaction is rolled back — nothing of the file is written."""
+        def work(tx: Any) -> LoadReport:
+            part = LoadReport(self.report.registry, self.report.source,
+                              read=len(self.table.problems))
+            errors = _Errors(part, self.unreadable)
+            refuse = bool(self.unreadable) and not self.partial
+            for c in self.checked(chunk_rows):
+                self.count(part, c, single=True)
+                part.rejected += c.rejected
+                errors.note(c.problems)
+                refuse = refuse or (bool(c.problems) and not self.partial)
+                got = self.ingest(tx, c, c.valid, dry=refuse)
+                more = self.problems_of(c, got.errors)
+                part.rejected += len({e.row for e in got.errors})
+                errors.note(more)
+                refuse = refuse or (bool(more) and not self.partial)
+                _add(part, got)
+            errors.done()
+            if refuse:
+                raise _Refused(part)
+            return part
+
+        with self.driver.session(**self.session_args) as session, self.memory_checked():
+            try:
+                done, written = session.execute_write(work), True
+            except _Refused as refused:
+                done, written = refused.report, False
+        report = self.report
+        for name in ("read", "records", "rejected", "valid", "errors", "errors_total",
+                     "created", "updated", "unchanged", "restored"):
+            setattr(report, name, getattr(done, name))
+        report.written = written and done.written
+        report.transactions = int(report.written)
+        if not report.written:
+            report.created = report.updated = report.unchanged = report.restored = 0
+        if self.counts:
+            self.counts(report.read, report.read,
+                        report.created + report.updated + report.unchanged)
+
+    def check(self, chunk_rows: int, single: bool) -> set[int]:
+        """Every chunk checked in a read transaction of its own, nothing kept but the
+        errors; returns the file rows of the records the graph refused."""
+        report = self.report
+        report.read = len(self.table.problems)
+        errors = _Errors(report, self.unreadable)
+        refused_rows: set[int] = set()
+        for c in self.checked(chunk_rows):
+            self.count(report, c, single)
+            with self.driver.session(**self.session_args) as session:
+                got = session.execute_read(
+                    lambda tx, c=c: self.ingest(tx, c, c.valid, dry=True))
+            refused = {e.row for e in got.errors}
+            report.rejected += c.rejected + len(refused)
+            refused_rows |= {c.records[i].rows[0] for i in refused}
+            errors.note(sorted(c.problems + self.problems_of(c, got.errors),
+                               key=lambda p: p.row))
+        errors.done()
+        return refused_rows
+
+    def write_batches(self, batch_rows: int, refused_rows: set[int],
+                      progress: Progress | None) -> None:
+        """Checked in full before, now read again and written in batches, one managed
+        transaction each — a failure half way leaves the batches before it (a rerun
+        converges: MERGE on natural keys). One at a time: two at once deadlock on the sites,
+        types and STOCKS they share (measured)."""
+        report, done = self.report, 0
+        for c in self.checked(batch_rows):
+            good = [(i, n) for i, n in c.valid if c.records[i].rows[0] not in refused_rows]
+            if not good:
+                continue
+            with self.driver.session(**self.session_args) as session:
+                part = session.execute_write(
+                    lambda tx, c=c, good=good: self.ingest(tx, c, good, dry=False))
+            _add(report, part)
+            if part.errors:  # a reference vanished since the check (a concurrent delete)
+                report.errors += self.problems_of(c, part.errors)
+                if not self.partial:
+                    break
+            done += len(good)
+            if progress:
+                progress(report.registry, done, report.valid)
+            if self.counts:
+                self.counts(report.read, report.read, done)
 
 
 @_gc_paused()
@@ -320,12 +621,16 @@ def load_table(driver: Any, registry: Registry | str, table: Table, *,
                header_row: int | None = None, constants: Mapping[str, Any] | None = None,
                restore: bool = False, counts: Counts | None = None,
                chunk_rows: int = CHUNK_ROWS) -> LoadReport:
-    """Load one table. Without `batch_rows`: one write transaction for the whole file (refused
-    with TooLargeError above `max_rows` records; None: no limit). With `batch_rows`: checked
-    chunk by chunk in read transactions, then written in transactions of `batch_rows`
-    records. `dry_run` checks chunk by chunk and keeps nothing: memory stays flat however
-    long the file. `constants` (`--set`): a value for every row where its cell is empty;
-    `restore`: retired records with a row's key are brought back before they are written."""
+    """Load one table, `chunk_rows` records at a time, the next chunk read and validated
+    while Neo4j writes this one: memory holds a few chunks however long the file.
+
+    Without `batch_rows`: one write transaction for the whole file, rolled back if a row is
+    rejected (unless `partial`); refused with TooLargeError above `max_rows` records (None: no
+    limit). With `batch_rows`: every chunk checked in a read transaction, then the file read
+    again and written in transactions of `batch_rows` records. `dry_run`: checked chunk by
+    chunk, nothing kept. `constants` (`--set`): a value for every row where its cell is
+    empty; `restore`: retired records with a row's key are brought back before they are
+    written."""
     if batch_rows is not None and batch_rows < 1:
         raise SourceError(f"--batch-rows должно быть не меньше 1, получено {batch_rows}")
     registry = REGISTRIES[registry] if isinstance(registry, str) else registry
@@ -335,13 +640,10 @@ def load_table(driver: Any, registry: Registry | str, table: Table, *,
                         account=principal.name, encoding=table.encoding,
                         delimiter=table.delimiter, batch_rows=batch_rows,
                         header_row=framed.header_row)
-    cmap = map_columns(registry, framed.columns, mapping)
+    cmap = _with_constants(map_columns(registry, framed.columns, mapping), consts)
     report.columns, report.ignored_columns = dict(cmap.columns), list(cmap.ignored)
-    for name in consts:
-        report.columns.setdefault(f"--set {name}", name)
     unreadable = [RowProblem(row, "", "*", None, msg) for row, msg in table.problems]
-    missing = [f for f in missing_required(cmap) if f not in consts]
-    nested = registry.name in NESTED
+    missing = missing_required(cmap)
     if missing:
         n = sum(1 for _ in framed)
         if n:
@@ -357,123 +659,30 @@ def load_table(driver: Any, registry: Registry | str, table: Table, *,
         report.skipped = list(framed.skipped)
         return report
 
-    session_args = {"database": database} if database else {}
-    source = f"load:{Path(table.source).name}"
-    errors: list[RowProblem] = list(unreadable)
-    read = len(table.problems)
-
-    def note(problems: list[RowProblem]) -> None:
-        report.errors_total += len(problems)
-        room = MAX_ERRORS - len(errors)
-        if room > 0:
-            errors.extend(problems[:room])
-
-    def run(p: Prepared, *, dry: bool, part: bool = partial) -> IngestReport:
-        @contextlib.contextmanager
-        def memory_checked() -> Iterator[None]:
-            try:
-                yield
-            except Neo4jError as exc:
-                if "MemoryPoolOutOfMemoryError" in (exc.code or ""):
-                    raise TransactionMemoryError(
-                        f"{Path(table.source).name}: Neo4j не хватило памяти транзакции на "
-                        f"{_count(len(p.valid))} записей ({exc.code}), ничего не записано. "
-                        f"Загрузите частями (--batch-rows {BATCH_ROWS}), уменьшите "
-                        f"HUB_LOAD_MAX_ROWS или увеличьте HUB_NEO4J_HEAP") from exc
-                raise
-
-        def work(tx: Any) -> IngestReport:
-            with memory_checked():  # in a statement: not retried (it would fail again)
-                return ingest(tx, p, partial=part, dry_run=dry, principal=principal,
-                              source=source, restore=restore and not dry)
-        with driver.session(**session_args) as session, memory_checked():  # or at commit
-            if dry:
-                return session.execute_read(work)
-            return session.execute_write(work)
-
-    single = batch_rows is None and not dry_run
-    seen = 0
-    kept_records: list[Record] = []
-    kept_valid: list[tuple[int, Any]] = []
-    rejected_rows: set[int] = set()
-    with driver.session(**session_args) as lookup:
-        pipeline = _Pipeline(registry, cmap, consts, Resolver(registry.name), lookup)
-        for chunk in _chunks(framed, None if nested else chunk_rows):
-            read += len(chunk)
-            records, valid, problems, rejected = pipeline.run(chunk)
-            report.records += len(records) + len({p.row for p in problems if p.field == "*"})
-            seen += len(records)
-            if batch_rows is None and max_rows is not None and seen > max_rows:
-                # a dry run answers what the load would: refused as a whole
-                raise TooLargeError(
-                    f"{Path(table.source).name}: записей больше предела одной транзакции "
-                    f"({_count(max_rows)}, HUB_LOAD_MAX_ROWS), ничего не записано. "
-                    f"Разбейте файл, увеличьте HUB_LOAD_MAX_ROWS (и HUB_NEO4J_HEAP) или "
-                    f"загрузите частями: --batch-rows {BATCH_ROWS} "
-                    f"(не атомарно: после сбоя повторите ту же загрузку)")
-            if single:
-                offset = len(kept_records)
-                kept_records += records
-                kept_valid += [(offset + i, node) for i, node in valid]
-                report.rejected += rejected
-                note(problems)
-            else:  # checked now, in a read transaction; nothing kept
-                checked = run(Prepared(registry, len(records), valid, []), dry=True)
-                more = pipeline.problems_of(records, checked.errors)
-                refused = {e.row for e in checked.errors}
-                report.rejected += rejected + len(refused)
-                rejected_rows |= {records[i].rows[0] for i in refused}
-                note(sorted(problems + more, key=lambda p: p.row))
-            if counts:
-                counts(read, read - len(table.problems), 0)
-    report.read = read
-    report.skipped = list(framed.skipped)
-    report.atomic = batch_rows is None
-
-    if single:
-        # any rejected row and not --partial: nothing is written, the rest is only checked
-        refuse = bool(report.errors_total) and not partial
-        checked = run(Prepared(registry, len(kept_records), kept_valid, []), dry=refuse)
-        _add(report, checked)
-        more = pipeline.problems_of(kept_records, checked.errors)
-        report.rejected += len({e.row for e in checked.errors})
-        note(more)
-        if not checked.written:
-            report.created = report.updated = report.unchanged = 0
-        if counts:
-            counts(read, read, report.created + report.updated + report.unchanged)
-    report.errors = sorted(errors, key=lambda p: p.row)
-    report.valid = report.records - report.rejected
-    if progress:
-        progress(registry.name, 0 if dry_run or not single else report.valid, report.valid)
-    if single or dry_run or (report.errors and not partial):
-        return report
-
-    # `batch_rows`: checked in full above, now read again and written in batches, one
-    # managed transaction each — a failure half way leaves the batches before it (a rerun
-    # converges: MERGE on natural keys). One at a time: two at once deadlock on the sites,
-    # types and STOCKS they share (measured).
-    assert batch_rows is not None
-    done = 0
-    with driver.session(**session_args) as lookup:
-        pipeline = _Pipeline(registry, cmap, consts, Resolver(registry.name), lookup)
-        for chunk in _chunks(framed, None if nested else batch_rows):
-            records, valid, _problems, _ = pipeline.run(chunk)
-            good = [(i, node) for i, node in valid if records[i].rows[0] not in rejected_rows]
-            if not good:
-                continue
-            part = run(Prepared(registry, len(records), good, []), dry=False)
-            _add(report, part)
-            if part.errors:  # a reference vanished since the check (a concurrent delete)
-                report.errors += pipeline.problems_of(records, part.errors)
-                if not partial:
-                    break
-            done += len(good)
+    key_of = _record_key(registry, cmap, consts) if registry.name in NESTED else None
+    load = _Load(driver, registry, cmap, consts, table,
+                 Chunks(framed, key_of, spill_after=chunk_rows), report, unreadable,
+                 {"database": database} if database else {}, principal, partial, restore,
+                 max_rows, counts)
+    try:
+        if batch_rows is None and not dry_run:
+            load.one_transaction(chunk_rows)
+            report.skipped = list(framed.skipped)
             if progress:
-                progress(registry.name, done, report.valid)
-            if counts:
-                counts(read, read, done)
-    return report
+                progress(registry.name, report.valid, report.valid)
+            return report
+        refused_rows = load.check(chunk_rows, single=batch_rows is None)
+        report.skipped = list(framed.skipped)
+        report.atomic = batch_rows is None
+        if progress:
+            progress(registry.name, 0, report.valid)
+        if dry_run or (report.errors and not partial):
+            return report
+        assert batch_rows is not None
+        load.write_batches(batch_rows, refused_rows, progress)
+        return report
+    finally:
+        load.chunks.close()
 
 
 def load_source(driver: Any, registry: str, source: str, *, sheet: str | None = None,

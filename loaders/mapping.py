@@ -17,29 +17,11 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel
 
-from graph.registry import Registry
+from graph.declare import Items
+from graph.registry import REGISTRIES, Registry
 
-
-@dataclass(frozen=True)
-class Nested:
-    """The flat (one row per item) form of a nested list field."""
-
-    field: str
-    prefix: str
-    item_fields: tuple[str, ...]
-
-    def column(self, item_field: str) -> str:
-        return f"{self.prefix}{item_field}"
-
-
-NESTED: dict[str, Nested] = {
-    "staff": Nested("qualifications", "qualification_",
-                    ("competency", "expert_status", "valid_until")),
-    "infrastructure_lists": Nested("items", "item_", ("equipment_type", "quantity", "scope")),
-    "modules": Nested("requirements", "requirement_", ("equipment_type", "quantity", "scope")),
-    "agreements": Nested("parties", "party_", ("organization", "role", "responsibilities")),
-}
-
+# The flat form of each registry's nested list (its declaration's `items`).
+NESTED: dict[str, Items] = {name: r.items for name, r in REGISTRIES.items() if r.items}
 
 
 def list_fields(registry: Registry) -> dict[str, bool]:
@@ -58,109 +40,10 @@ def list_fields(registry: Registry) -> dict[str, bool]:
                 out[name] = item is Code
     return out
 
-_NAME = ("Наименование", "Название", "Полное наименование")
-_ORG = ("ИНН", "ИНН организации", "Организация")
-_OKTMO = ("ОКТМО", "Код ОКТМО", "Муниципальное образование", "Муниципалитет")
-_REGION = ("Регион", "Код региона", "Код субъекта", "Код субъекта РФ", "Субъект РФ")
-_TYPE_CODE = ("Тип оборудования", "Код типа оборудования", "Оборудование", "Код оборудования")
-_QTY = ("Количество", "Кол-во", "Количество, шт.", "qty")
-_SCOPE = ("Норма", "Расчет", "Область применения", "На рабочее место или на группу")
-_STAFF_MIN = ("Минимум педагогов", "Минимальное число педагогов", "Число педагогов")
-
-# Built-in header synonyms per registry and field (Russian and English; the field name itself
-# always matches). Headers compare case- and punctuation-insensitively.
-SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
-    "regions": {"code": ("Код", "Код региона", "Код субъекта", "Код субъекта РФ", "region code"),
-                "name": (*_NAME, "Регион", "Субъект РФ", "Субъект")},
-    "municipalities": {"oktmo": ("ОКТМО", "Код ОКТМО"),
-                       "name": (*_NAME, "Муниципальное образование", "Муниципалитет"),
-                       "region": _REGION},
-    "organizations": {
-        "inn": ("ИНН",), "name": (*_NAME, "Наименование организации", "Организация"),
-        "short_name": ("Краткое наименование", "Сокращенное наименование"),
-        "kind": ("Тип", "Вид", "Тип организации", "Вид организации"),
-        "ogrn": ("ОГРН", "ОГРНИП"), "region": _REGION, "municipality": _OKTMO,
-        "address": ("Адрес", "Юридический адрес"), "website": ("Сайт", "Веб-сайт", "url"),
-    },
-    "sites": {
-        "organization": _ORG, "code": ("Код", "Код площадки", "Площадка", "№ площадки"),
-        "name": (*_NAME, "Наименование площадки"), "kind": ("Тип", "Вид", "Тип площадки"),
-        "address": ("Адрес",), "municipality": _OKTMO, "latitude": ("Широта", "lat"),
-        "longitude": ("Долгота", "lon", "lng"),
-        "workplaces": ("Рабочие места", "Рабочих мест", "Число рабочих мест",
-                       "Количество рабочих мест"),
-    },
-    "equipment_types": {
-        "code": ("Код", "Код типа", "Код по каталогу", "Код типа оборудования"),
-        "name": (*_NAME, "Тип оборудования", "Наименование типа"),
-        "category": ("Категория", "Группа"), "unit": ("Единица измерения", "Ед. изм.", "Ед.изм."),
-    },
-    "equipment": {
-        "organization": (*_ORG, "ИНН владельца", "ИНН балансодержателя"),
-        "inventory_number": ("Инвентарный номер", "Инв. номер", "Инв. №", "Инвентарный №"),
-        "type": ("Тип", "Код типа", *_TYPE_CODE),
-        "site": ("Площадка", "Код площадки", "Мастерская"),
-        "name": (*_NAME, "Наименование оборудования", "Модель"), "quantity": _QTY,
-        "status": ("Статус", "Состояние", "Техническое состояние"),
-        "year": ("Год", "Год выпуска", "Год ввода", "Год ввода в эксплуатацию"),
-    },
-    "staff": {
-        "organization": (*_ORG, "ИНН работодателя"),
-        "personnel_number": ("Табельный номер", "Таб. номер", "Таб. №", "Табельный №"),
-        "full_name": ("ФИО", "Ф.И.О.", "Фамилия Имя Отчество", "Сотрудник"),
-        "role": ("Роль", "Категория", "Категория работника"), "position": ("Должность",),
-        "qualification_competency": ("Компетенция", "Код компетенции"),
-        "qualification_expert_status": ("Экспертный статус", "Статус эксперта"),
-        "qualification_valid_until": ("Действует до", "Срок действия", "Свидетельство до"),
-    },
-    "competencies": {
-        "code": ("Код", "Код компетенции"), "name": (*_NAME, "Компетенция"),
-        "block_code": ("Код блока", "Код направления"),
-        "block": ("Блок", "Направление", "Блок компетенций"), "standard": ("Стандарт",),
-        "is_future": ("Компетенция будущего", "Будущее"),
-        "is_digital": ("Цифровая", "Цифровая экономика", "Компетенция цифровой экономики"),
-    },
-    "infrastructure_lists": {
-        "competency": ("Компетенция", "Код компетенции"),
-        "name": (*_NAME, "Наименование листа"), "min_staff": _STAFF_MIN,
-        "expert_required": ("Требуется эксперт", "Эксперт обязателен"),
-        "item_equipment_type": _TYPE_CODE, "item_quantity": _QTY, "item_scope": _SCOPE,
-    },
-    "programs": {
-        "code": ("Код", "Код программы", "Шифр"), "name": (*_NAME, "Наименование программы"),
-        "type": ("Тип", "Тип программы", "Вид программы"), "status": ("Статус",),
-        "hours": ("Часы", "Объем", "Объем часов", "Количество часов", "Трудоемкость"),
-        "format": ("Форма обучения", "Формат"), "network": ("Сетевая форма", "Сетевая"),
-        "organization": (*_ORG, "ИНН разработчика", "Разработчик"),
-        "competencies": ("Компетенции", "Коды компетенций"),
-        "description": ("Описание", "Аннотация"), "approved_on": ("Дата утверждения",),
-    },
-    "modules": {
-        "program": ("Программа", "Код программы"),
-        "number": ("Номер", "№", "Номер модуля", "№ модуля"),
-        "name": (*_NAME, "Наименование модуля", "Модуль"),
-        "hours": ("Часы", "Объем", "Объем часов", "Количество часов"),
-        "competency": ("Компетенция", "Код компетенции"), "min_staff": _STAFF_MIN,
-        "requirement_equipment_type": _TYPE_CODE, "requirement_quantity": _QTY,
-        "requirement_scope": _SCOPE,
-    },
-    "agreements": {
-        "base_organization": ("ИНН базовой организации", "Базовая организация", "ИНН"),
-        "number": ("Номер", "Номер договора", "№ договора", "№"),
-        "kind": ("Вид", "Вид договора", "Тип", "Тип договора"),
-        "subject": ("Предмет", "Предмет договора"),
-        "signed_on": ("Дата заключения", "Дата подписания", "Дата договора"),
-        "valid_from": ("Действует с", "Дата начала", "Начало действия"),
-        "valid_to": ("Действует по", "Дата окончания", "Окончание действия"),
-        "program": ("Программа", "Код программы"),
-        "learners": ("Число обучающихся", "Количество обучающихся", "Обучающихся"),
-        "resources": ("Ресурсы", "Используемые ресурсы"),
-        "documents_issued": ("Выдаваемые документы", "Документы об обучении"),
-        "party_organization": ("ИНН стороны", "Сторона", "Организация-сторона"),
-        "party_role": ("Роль стороны", "Роль"),
-        "party_responsibilities": ("Обязанности стороны", "Обязанности"),
-    },
-}
+# Header synonyms per registry and field (Russian and English; the field name itself always
+# matches): its declaration's `headers`. Headers compare case- and punctuation-insensitively.
+SYNONYMS: dict[str, Mapping[str, tuple[str, ...]]] = {
+    name: r.headers for name, r in REGISTRIES.items()}
 
 _PUNCT = re.compile(r"[\s_\-.,:;*\"'«»()/\\]+")
 

@@ -8,16 +8,19 @@ name of the chunk (the catalogue and each region's municipalities are fetched on
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
+from graph.registry import REGISTRIES
 from loaders.mapping import NESTED, ColumnMap, Record, RowProblem
 
 _OKTMO = re.compile(r"^\d{8}(\d{3})?$")
 _INN = re.compile(r"^\d[\d\s]*$")
 _CODE = re.compile(r"^[^:\s]+$")
 _QUOTES = re.compile(r"[«»\"'“”„`]")
+_SPACES = re.compile(r"\s+")
 _MUNICIPAL_WORDS = re.compile(
     r"\b(городской округ|городского округа|муниципальный округ|муниципального округа|"
     r"муниципальный район|муниципального района|сельское поселение|городское поселение|"
@@ -38,17 +41,9 @@ def norm_municipality(text: str) -> str:
     return " ".join(t.split())
 
 
-# registry → {field: kind}; nested items: "<list>.<item field>"
-REFS: dict[str, dict[str, str]] = {
-    "organizations": {"municipality": "municipality"},
-    "sites": {"organization": "organization", "municipality": "municipality"},
-    "equipment": {"organization": "organization", "type": "equipment_type"},
-    "staff": {"organization": "organization"},
-    "programs": {"organization": "organization"},
-    "infrastructure_lists": {"items.equipment_type": "equipment_type"},
-    "modules": {"requirements.equipment_type": "equipment_type"},
-    "agreements": {"base_organization": "organization", "parties.organization": "organization"},
-}
+# registry → {field: kind}: the fields each declaration lets clerks fill by name (`by_name`).
+REFS: dict[str, Mapping[str, str]] = {
+    name: r.by_name for name, r in REGISTRIES.items() if r.by_name}
 
 LOOKUP_CYPHER = """
 CALL () {
@@ -77,9 +72,10 @@ KIND_REGISTRY = {"municipality": "Муниципальные образован�
                  "equipment_type": "Типы оборудования"}
 
 
+@lru_cache(maxsize=65536)  # a file repeats its codes (an owner's ИНН, a type) row after row
 def _looks_like_code(kind: str, value: str) -> bool:
     if kind == "municipality":
-        return bool(_OKTMO.match(re.sub(r"\s+", "", value)))
+        return bool(_OKTMO.match(_SPACES.sub("", value)))
     if kind == "organization":
         return bool(_INN.match(value))
     if not _CODE.match(value):
@@ -99,7 +95,7 @@ class Resolver:
     statements: int = 0
 
     @property
-    def refs(self) -> dict[str, str]:
+    def refs(self) -> Mapping[str, str]:
         return REFS.get(self.registry, {})
 
     def _slots(self, record: Record) -> Iterable[tuple[str, str, int, dict[str, Any], str]]:
@@ -129,7 +125,7 @@ class Resolver:
                 value = holder[key].strip()
                 if _looks_like_code(kind, value):
                     if kind == "organization":
-                        inns.add(re.sub(r"\s+", "", value))
+                        inns.add(_SPACES.sub("", value))
                     continue
                 wanted[kind].add(value)
         if not any(wanted.values()):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ class SourceError(ValueError):
 class Table:
     source: str
     columns: list[str]
-    rows: list[Row]
+    rows: Iterable[Row]  # may be read more than once
     encoding: str | None = None
     delimiter: str | None = None
     problems: list[tuple[int, str]] = field(default_factory=list)  # unreadable rows
@@ -379,8 +379,22 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, Any, str | None]]:
                 yield number, None, f"некорректная строка JSON: {exc.msg}"
 
 
+class JsonLines:
+    """The object lines of a JSON Lines file, read again at each iteration (not held)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __iter__(self) -> Iterator[Row]:
+        for number, item, _ in iter_jsonl(self.path):
+            if isinstance(item, dict):
+                yield number, item
+
+
 def read_jsonl(path: Path) -> Table:
-    rows: list[Row] = []
+    """Streamed: one pass here finds the columns and the unreadable lines, the loader reads
+    the rows again as it goes."""
+    columns: dict[str, None] = {}
     problems: list[tuple[int, str]] = []
     for number, item, error in iter_jsonl(path):
         if error:
@@ -388,8 +402,8 @@ def read_jsonl(path: Path) -> Table:
         elif not isinstance(item, dict):
             problems.append((number, "строка не является объектом JSON"))
         else:
-            rows.append((number, item))
-    return Table(str(path), _union_columns(rows), rows, problems=problems)
+            columns.update(dict.fromkeys(item))
+    return Table(str(path), list(columns), JsonLines(path), problems=problems)
 
 
 def read_sql(url: str, *, table: str | None = None, query: str | None = None) -> Table:

@@ -17,7 +17,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from graph.enums import LabelledEnum
 from graph.registry import Registry
-from loaders.formats import FORMULA_STARTS, exchange_columns
+from loaders.formats import FORMULA_STARTS, GUARD, exchange_columns, guarded
 from loaders.mapping import NESTED, list_fields, preferred_header
 from loaders.messages import field_type
 
@@ -36,7 +36,8 @@ def headers(registry: Registry) -> list[str]:
 
 
 def _text_cell(ws: Any, value: str) -> WriteOnlyCell:
-    cell = WriteOnlyCell(ws, value=value)
+    # a text starting with quotes before a formula start keeps them: the loader removes one
+    cell = WriteOnlyCell(ws, value=GUARD + value if guarded(value) else value)
     cell.data_type = "s"  # never a formula, whatever it starts with
     if value.startswith(FORMULA_STARTS):
         cell.style = "Normal"

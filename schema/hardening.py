@@ -38,6 +38,8 @@ from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
 
+from graph.reads import MAX_PAGE
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -47,7 +49,7 @@ class Limits:
     max_cost: int = 200000
     default_page: int = 20  # assumed page when `first` has no usable value
     unpaged_list: int = 10  # assumed length of a list without pagination arguments
-    max_page: int = 100
+    max_page: int = MAX_PAGE
     max_operations: int = 10
     cache_size: int = 512
     production: bool = False

@@ -186,17 +186,20 @@ def test_distance_ranks_within_equal_coverage(graph):
     assert got["S1"].distance_km == pytest.approx(_haversine(S6, S1), rel=2e-3)
 
 
-def test_keyset_pages_walk_the_whole_ranking(graph):
-    whole = [m.site for m in run(graph, near=S1).sites]
+@pytest.mark.parametrize("first", [1, 2, 4])
+def test_keyset_pages_walk_the_whole_ranking(graph, first):
+    # pages end inside the group of full sites, ordered by distance, and between groups
+    whole = run(graph, near=S1).sites
     seen, after = [], None
     while True:
-        page = run(graph, near=S1, first=2, after=after)
-        seen += [m.site for m in page.sites]
+        page = run(graph, near=S1, first=first, after=after)
+        seen += page.sites
         assert page.total_count == 6
         if not page.has_next_page:
             break
         after = page.sites[-1].cursor
     assert seen == whole and len(whole) == 6
+    assert [_code(m) for m in whole[:3]] == ["S1", "S6", "S4"]  # full, nearest first
     with pytest.raises(CapabilityError):
         run(graph, after="not-a-cursor")
 

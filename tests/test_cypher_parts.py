@@ -31,7 +31,9 @@ def test_the_dashboard_statement_for_every_selection(driver):
     params = K.dashboard_params("52", K.parse_period("2025"), dt.date(2025, 12, 31))
     for n in range(len(K.PARTS) + 1):
         for parts in itertools.combinations(K.PARTS, n):
-            driver.execute_query("EXPLAIN " + K.dashboard_cypher(parts), params)
-    whole = K.dashboard_cypher(K.PARTS)
+            for aggregated, single in itertools.product((True, False), repeat=2):
+                driver.execute_query("EXPLAIN " + K.dashboard_cypher(
+                    parts, aggregated=aggregated, single=single), params)
+    whole = K.dashboard_cypher(K.PARTS, aggregated=False)
     kept = [f"rows{i}" for i in range(len(K.KPI_PARTS))]
     assert f"RETURN {' + '.join(kept)} AS kpiRows" in whole

@@ -1,22 +1,25 @@
-"""`hub load demo` shows each public-services flow to a new user (issue #18): open applications,
-a program under expert review with a submitted review, a survey with anonymous answers — seen
-through GraphQL by an operator of the demo region; a second load changes nothing of them."""
+"""`hub load demo` shows each public-services flow to a new user (issue #18): open applications
+(one of them a flagged duplicate), a program under expert review with a submitted review, a
+survey with anonymous answers — seen through GraphQL by an operator of the demo region; a
+second load changes nothing of them."""
 
 from __future__ import annotations
 
 import json
 
+from graph.public_services.common import canonical_phone
 from hub.cli import main as hub
 from loaders.demo import demo_today
 from tests.graphql_client import GraphQLClient, live_server, token_for
 
 APPLICATIONS = """{ applications(first: 100) { pageInfo { hasNextPage } nodes {
   id kind status region program cohort fullName email phone category inn organizationName
-  consentVersion } } }"""
+  consentVersion duplicates { id earlier matchedBy } } } }"""
 CONSTRUCTOR = """query($p: String!) { programConstructor(program: $p) {
-  code status organization
+  code status organization problems { code blocking }
+  materials { moduleNumber key kind status own usable underReview }
   reviews { id round expert expertName expertOrganization status scores verdict summary
-            decision } } }"""
+            decision materials { material edition scores verdict } } } }"""
 RESULTS = """query($c: String!) { surveyResults(code: $c) {
   total respondents { key count }
   survey { code categories questions { key kind } }
@@ -74,8 +77,15 @@ def test_demo_shows_public_services_and_a_reload_changes_nothing(db, settings, c
         assert partner[0]["inn"] and partner[0]["organizationName"]
         assert all(a["region"] == region for a in nodes)
         assert all(a["email"].endswith("@example.org") for a in nodes)
-        assert all(a["phone"].startswith("+7 900 000-00-") for a in nodes)
-        cohorts = [(a["program"], a["cohort"]) for a in enrol]
+        assert all(canonical_phone(a["phone"]).startswith("+7900000") for a in nodes)
+        # one applicant applied again (another address, the phone written as 8 (900)…):
+        # flagged as a duplicate of her first application
+        repeats = [a for a in enrol if any(d["earlier"] for d in a["duplicates"])]
+        assert [[d["matchedBy"] for d in a["duplicates"]] for a in repeats] == [[["PHONE"]]]
+        [first] = [a for a in enrol if a["id"] == repeats[0]["duplicates"][0]["id"]]
+        assert first["phone"] != repeats[0]["phone"] and first["email"] != repeats[0]["email"]
+        assert canonical_phone(first["phone"]) == canonical_phone(repeats[0]["phone"])
+        cohorts = [(a["program"], a["cohort"]) for a in enrol if a not in repeats]
         assert len(set(cohorts)) == len(cohorts)
         open_cohorts = _one(db, """
             UNWIND $cohorts AS pc
@@ -94,6 +104,17 @@ def test_demo_shows_public_services_and_a_reload_changes_nothing(db, settings, c
         done = [r for r in reviews if r["status"] == "DONE"]
         assert len(done) == 1 and done[0]["verdict"] == "APPROVE"
         assert all(1 <= s <= 5 for s in done[0]["scores"]) and done[0]["decision"] is None
+        # its modules use materials: the developer's own under review with it (the submitted
+        # review assesses each), another organization's approved one
+        materials = p["materials"]
+        own = sorted({m["key"] for m in materials if m["own"]})
+        assert len(own) >= 2 and all(m["usable"] for m in materials)
+        assert {(m["own"], m["status"], m["underReview"]) for m in materials} == {
+            (True, "REVIEW", True), (False, "APPROVED", False)}
+        assert {"ONLINE_COURSE", "SIMULATOR", "TEST_BANK"} <= {m["kind"] for m in materials}
+        assert sorted(a["material"] for a in done[0]["materials"]) == own
+        assert all(a["verdict"] == "APPROVE" for a in done[0]["materials"])
+        assert not [x for x in p["problems"] if x["code"] == "MATERIAL_NOT_USABLE"]
         experts = _one(db, """
             MATCH (p:Program {uid: $p})<-[:REVIEWS]-(:ProgramReview)-[:BY_EXPERT]->(s:Staff)
             RETURN count(s) AS n,

@@ -211,6 +211,67 @@ def test_exports_neutralise_formulas_and_xlsx_loads_back_unchanged(db, tmp_path)
     assert content_hash(db) == before
 
 
+def test_free_text_is_kept_as_typed_codes_are_trimmed_and_every_export_loads_back(db,
+                                                                                  tmp_path):
+    seed_region(db)
+    typed = ["\tс табуляцией", "  с пробелами  ", "\t=1+2", "две\nстроки", "обычное"]
+    rows = [["ИНН", "Инвентарный номер", "Тип", "Площадка", "Наименование", "Количество"]]
+    rows += [[f" {inn(1)} ", f" ИН-{i} ", " WELD-INV ", "M1 ", name, 1]
+             for i, name in enumerate(typed, 1)]
+    rows += [[inn(1), "ИН-6", "WELD-INV", "M1", "'=A1", 1],  # the export's guard: removed
+             [inn(1), "ИН-7", "WELD-INV", "M1", " \t ", 1]]  # only whitespace: no name
+    assert load_source(db, "equipment", str(_csv(tmp_path / "in.csv", rows))).created == 7
+    records, _, _ = db.execute_query(
+        "MATCH (e:Equipment) RETURN e.inventory_number AS n, e.name AS name, e.type AS t, "
+        "e.site AS s, e.organization AS o")
+    assert {r["n"]: r["name"] for r in records} == {
+        **{f"ИН-{i}": name for i, name in enumerate(typed, 1)}, "ИН-6": "=A1", "ИН-7": None}
+    assert {(r["o"], r["t"], r["s"]) for r in records} == {(inn(1), "WELD-INV", "M1")}
+    types = _csv(tmp_path / "types.csv", [["Код", "Наименование", "Категория", "Ед. изм."],
+                                          [" NEW-1 ", "\tНовый тип", " Сварка ", " шт. "]])
+    assert load_source(db, "equipment_types", str(types)).created == 1
+    records, _, _ = db.execute_query(
+        "MATCH (t:EquipmentType {code: 'NEW-1'}) RETURN t.name AS n, t.category AS c, t.unit AS u")
+    assert [tuple(r.values()) for r in records] == [("\tНовый тип", "Сварка", "шт.")]
+    # texts that start like the guard itself, written through the API path (graph.ingest)
+    json_rows = tmp_path / "more.jsonl"
+    json_rows.write_text("".join(json.dumps(
+        {"organization": inn(1), "inventory_number": f"Q-{i}", "type": "WELD-INV", "site": "M1",
+         "quantity": 1, "name": name}, ensure_ascii=False) + "\n"
+        for i, name in enumerate(["'=x", "''\tx", "'x", " '=y"])), encoding="utf-8")
+    assert load_source(db, "equipment", str(json_rows)).created == 4
+    before = content_hash(db)
+    assert hub(["export", "--out", str(tmp_path / "out"), "--format", "jsonl,csv,xlsx"]) == 0
+    for fmt in ("csv", "xlsx", "jsonl"):
+        wipe(db, None)
+        back = tmp_path / f"back-{fmt}"
+        back.mkdir()
+        for f in (tmp_path / "out").glob(f"*.{fmt}"):
+            (back / f.name).write_bytes(f.read_bytes())
+        assert hub(["load", "all", str(back)]) == 0, fmt
+        assert content_hash(db) == before, fmt
+
+
+def test_an_items_free_text_is_kept_as_typed(db, tmp_path):
+    seed_region(db)
+    path = _csv(tmp_path / "agreements.csv", [
+        ["ИНН базовой организации", "Номер договора", "Вид договора", "Предмет договора",
+         "Дата заключения", "Действует с", "ИНН стороны", "Роль стороны",
+         "Обязанности стороны"],
+        [inn(1), "Д-1", "PARTNERSHIP", "Сотрудничество", "01.09.2025", "01.09.2025", inn(1),
+         "BASE", "\t1. Предоставить площадку\n\t2. Обеспечить мастера"],
+        [inn(1), "Д-1", None, None, None, None, inn(2), "PARTICIPANT", "  направить группу "],
+    ])
+    report = load_source(db, "agreements", str(path))
+    assert report.ok and report.created == 1, [str(e) for e in report.errors]
+    records, _, _ = db.execute_query(
+        "MATCH (a:PartnerAgreement)-[p:PARTY]-(o:Organization) "
+        "RETURN o.inn AS o, p.responsibilities AS r ORDER BY o")
+    assert [(r["o"], r["r"]) for r in records] == [
+        (inn(1), "\t1. Предоставить площадку\n\t2. Обеспечить мастера"),
+        (inn(2), "  направить группу ")]
+
+
 def test_template_has_russian_headers_lists_example_and_notes(db, tmp_path):
     seed_region(db)
     out = tmp_path / "t.xlsx"

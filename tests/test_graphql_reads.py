@@ -224,12 +224,16 @@ def test_filter(api, field, filter_, expected):
 
 
 def test_every_list_filter_is_covered():
+    """Every filter of every list field, here, in test_activities_lists or in
+    test_learning_materials."""
     from strawberry.utils.str_converters import to_camel_case
 
     from graph.reads import LISTS
     from schema.registry.resolvers import LIST_FIELDS
+    from tests.test_activities_lists import CASES
+    from tests.test_learning_materials import MATERIAL_FILTERS
 
-    covered = {(f, name) for f, flt, _ in FILTER_CASES for name in
+    covered = {(f, name) for f, flt, _ in [*FILTER_CASES, *CASES, *MATERIAL_FILTERS] for name in
                [p.split(":")[0].strip(" {") for p in flt.strip("{}").split(", ")]}
     for registry in LIST_FIELDS:
         field = to_camel_case(registry)
@@ -300,25 +304,25 @@ def test_deep_queries_run_one_statement_per_nesting_level(api):
     orgs = data["organizations"]["nodes"]
     assert len(orgs) == 1 + 2 + EXTRA_ORGS // 2
     assert sum(len(s["equipment"]) for o in orgs for s in o["sites"]) == 5
-    # page; region and municipality loaders; sites; equipment; types (the sites'
-    # municipalities are already in the request's municipality loader)
-    assert n == 6
+    # one: the page reads its links (region, municipality), sites, their equipment and its
+    # types along (schema.core.node.folds)
+    assert n == 1
 
     data, n = api.counted(DEEP_COMPETENCY)
     mf2 = next(c for c in data["competencies"]["nodes"] if c["code"] == "MF-02")
     assert [(s["site"]["name"], s["coveredTypes"], s["requiredTypes"]) for s in mf2["sites"]] \
         == [("Мастерская токарных работ", 2, 2), ("Мастерская сварочных технологий", 1, 2)]
-    # page; lists; item types; sites; organizations; staff; qualified competencies
-    assert n == 7
+    # page with its lists; item types; sites; organizations; staff; qualified competencies
+    assert n == 6
 
     data, n = api.counted(DEEP_PROGRAM)
     weld = next(p for p in data["programs"]["nodes"] if p["code"] == "P-WELD")
     assert [m["number"] for m in weld["modules"]] == [1, 2]
     equipment = weld["modules"][0]["requirements"][0]["equipmentType"]["equipment"]
     assert {e["uid"] for e in equipment} == {f"{C1}:W-1", f"{C1}:W-2", f"{C2}:W-3"}
-    # page; developers and competencies; modules; types; equipment; sites (their owners
-    # are already in the request's organization loader)
-    assert n == 7
+    # page with developers and modules; competencies; types; equipment; sites (their
+    # owners are already in the request's organization loader, primed by the page)
+    assert n == 5
 
 
 def test_nested_lists_are_capped(api):

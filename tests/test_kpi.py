@@ -15,6 +15,10 @@ from graph.kpi import (
     parse_period,
     windows,
 )
+from graph.access import SYSTEM
+from graph.ingest import retire_plan_checked
+from graph.registry import REGISTRIES
+from graph.writes import run_plan
 from tests.factories import inn, seed_activities, write
 
 Y2025 = parse_period("2025")
@@ -124,7 +128,10 @@ def test_other_region_and_retired_rows_do_not_count(region):
     write(region, "career_guidance_events", [
         {"organization": inn(9), "code": "X", "kind": "EVENT", "name": "Чужое",
          "held_on": "2025-04-10", "municipality": "22701000", "participants_school": 999}])
-    region.execute_query("MATCH (e:Enrollment {uid: 'P-SPO:G1:L1'}) SET e.retiredAt = datetime()")
+    with region.session() as session:  # retired through the write path, like every write
+        session.execute_write(lambda tx: run_plan(tx, retire_plan_checked(
+            REGISTRIES["enrollments"], ["P-SPO:G1:L1"], principal=SYSTEM, source="test",
+            now=None)))
     board = fetch_dashboard(region, "52", Y2025, parts=("kpis",))
     assert board.kpis["careerGuidanceParticipants"].value == 55
     assert board.kpis["peopleTrained.SPO_MODULES"].value == 0
@@ -185,11 +192,14 @@ def test_dashboard_is_one_statement(region):
     query = dashboard_cypher(("kpis", "matrix", "roadmap"))
     records, _, _ = region.execute_query(query, dashboard_params("52", Y2025))
     assert len(records) == 1
-    # … and whether the region exists (an unknown code is NOT_FOUND, never zeros)
-    assert set(records[0].keys()) == {"kpiRows", "matrixRows", "roadmapRows", "regionKnown"}
-    assert records[0]["regionKnown"] is True
-    unknown, _, _ = region.execute_query(query, dashboard_params("99", Y2025))
-    assert unknown[0]["regionKnown"] is False
+    # … and which regions asked for do not exist (an unknown code is NOT_FOUND, never zeros)
+    assert set(records[0].keys()) == {"kpiRows", "kpiCounts", "kpiShared", "matrixRows",
+                                      "roadmapRows", "unknownRegions"}
+    assert records[0]["unknownRegions"] == []
+    unknown, _, _ = region.execute_query(query, dashboard_params(["52", "99"], Y2025))
+    assert unknown[0]["unknownRegions"] == ["99"]
     # the roadmap needs the KPIs for its slot actuals
     assert "kpiRows" in dashboard_cypher(("roadmap",))
     assert "matrixRows" not in dashboard_cypher(("roadmap",))
+    # a roadmap is a region's: over several regions it is left out
+    assert "roadmapRows" not in dashboard_cypher(("roadmap",), single=False)

@@ -107,6 +107,7 @@ class PlanInput:
     staff: Mapping[tuple[str, str], int]  # (organization, competency) → qualified staff
     agreements: Mapping[str, tuple[ExistingAgreement, ...]]  # partner → agreements in force
     info: ProgramInfo = ProgramInfo()
+    names: Mapping[str, str] = field(default_factory=dict)  # organization of a site → its name
 
 
 # ---------------------------------------------------------------- outputs
@@ -254,8 +255,7 @@ class NetworkPlan:
 
 @dataclass(frozen=True)
 class Details:
-    """Names, staff and equipment of the chosen organizations and sites (second query)."""
+    """Staff and equipment of the chosen organizations and sites (second query)."""
 
-    names: Mapping[str, str]
     staff: Mapping[tuple[str, str], tuple[StaffInfo, ...]]
     units: Mapping[tuple[str, str], tuple[Unit, ...]]  # (site, type) → working units

@@ -4,8 +4,9 @@
 
 Planning is two statements: `PLAN_INPUT_CYPHER` (program, modules, home organization, its
 agreements, and the region's supply: working quantity per site and required type, qualified
-staff per organization and competency), then, for the chosen sites and organizations only,
-`DETAILS_CYPHER` (equipment items, staff, names). The choice between them is
+staff per organization and competency, the names of the sites' organizations), then, for the
+chosen sites and organizations only, `DETAILS_CYPHER` (equipment items, staff). A choice
+without details (the constructor's `placements`) is the first statement alone. The choice between them is
 `graph.planning.solver.solve`. Stored plans are read a page per statement (`LOAD_PLANS_CYPHER`).
 """
 
@@ -35,6 +36,8 @@ from graph.planning.model import (
     Unplaced,
 )
 from graph.planning.solver import check_term, solve, with_details
+from graph.reads import MAX_PAGE
+from graph.values import native
 from graph.writes import Plan
 
 
@@ -113,9 +116,16 @@ CALL (modules, staffing, places, home) {
   RETURN collect(s {.uid, .name, .organization, .workplaces, .latitude, .longitude,
                     stock: []}) AS plain
 }
+CALL (stocked, plain) {
+  // the names of the organizations whose sites may be chosen
+  UNWIND stocked + plain AS s
+  WITH DISTINCT s.organization AS org
+  MATCH (o:Organization {uid: org})
+  RETURN collect([o.uid, o.name]) AS names
+}
 RETURN p.uid AS program, p.name AS programName, p.hours AS programHours,
        p.type AS programType, focus, home.uid AS home, home.name AS homeName,
-       home.region AS region, modules, agreements, stocked, plain, staffing
+       home.region AS region, modules, agreements, stocked, plain, staffing, names
 """
 
 DETAILS_CYPHER = """
@@ -136,24 +146,15 @@ CALL () {
   RETURN collect({organization: k.organization, competency: k.competency, uid: st.uid,
                   fullName: st.full_name, expertStatus: q.expert_status}) AS staff
 }
-CALL () {
-  UNWIND $organizations AS uid
-  MATCH (o:Organization {uid: uid})
-  RETURN collect([o.uid, o.name]) AS names
-}
-RETURN units, staff, names
+RETURN units, staff
 """
-
-
-def _native(value: Any) -> Any:
-    return value.to_native() if hasattr(value, "to_native") else value
 
 
 def _existing(rows: list[Any]) -> dict[str, tuple[ExistingAgreement, ...]]:
     out: dict[str, dict[str, ExistingAgreement]] = {}
     for a in rows:
         out.setdefault(a["organization"], {}).setdefault(
-            a["uid"], ExistingAgreement(a["uid"], a["number"], _native(a["signedOn"])))
+            a["uid"], ExistingAgreement(a["uid"], a["number"], native(a["signedOn"])))
     return {k: tuple(v.values()) for k, v in out.items()}
 
 
@@ -188,7 +189,8 @@ def build_input(first: Any) -> PlanInput:
         first["program"], first["programName"], first["programHours"], first["home"],
         first["homeName"], first["region"], modules, tuple(sorted(sites, key=lambda s: s.uid)),
         {(org, comp): n for org, comp, n in first["staffing"]}, _existing(first["agreements"]),
-        ProgramInfo(first["programType"], tuple(first["focus"])))
+        ProgramInfo(first["programType"], tuple(first["focus"])),
+        {uid: name for uid, name in first["names"]})
 
 
 def build_details(record: Any) -> Details:
@@ -200,8 +202,7 @@ def build_details(record: Any) -> Details:
     for x in record["staff"]:
         staff.setdefault((x["organization"], x["competency"]), []).append(
             StaffInfo(x["uid"], x["fullName"], x["expertStatus"]))
-    return Details({uid: name for uid, name in record["names"]},
-                   {k: tuple(v) for k, v in staff.items()},
+    return Details({k: tuple(v) for k, v in staff.items()},
                    {k: tuple(v) for k, v in units.items()})
 
 
@@ -216,7 +217,6 @@ def detail_keys(plan: NetworkPlan, data: PlanInput) -> dict[str, Any]:
             staff.add((a.organization, m.competency))
     return {"units": units,
             "staff": [{"organization": o, "competency": c} for o, c in sorted(staff)],
-            "organizations": sorted({a.organization for a in plan.assignments}),
             "start": plan.start or dt.date.today()}
 
 
@@ -307,7 +307,7 @@ def _plan_from_record(r: Any) -> tuple[NetworkPlan, dict[str, tuple[ExistingAgre
         for u in json.loads(p.get("unplaced") or "[]"))
     plan = NetworkPlan(
         p["program"], r["programName"], r["programHours"], p["home_organization"], r["homeName"],
-        p["cohort_size"], _native(p.get("start")), _native(p.get("end")), p.get("max_partners"),
+        p["cohort_size"], native(p.get("start")), native(p.get("end")), p.get("max_partners"),
         p.get("main_site"), tuple(assignments), unplaced, p.get("exact", True), uid=p["uid"],
         status=p["status"], info=ProgramInfo(r["programType"], tuple(r["focus"])))
     return plan, _existing(r["agreements"])
@@ -336,7 +336,7 @@ class PlanPage:
 
 def _load_params(f: PlanFilter) -> dict[str, Any]:
     return {"uids": f.uids, "program": f.program, "home": f.home, "status": f.status,
-            "after": f.after, "limit": max(0, min(f.first, 100)) + 1,
+            "after": f.after, "limit": max(0, min(f.first, MAX_PAGE)) + 1,
             "with_total": f.with_total}
 
 

@@ -217,11 +217,12 @@ def _nearest(sites: Iterable[SiteInfo], origin: SiteInfo | None) -> SiteInfo:
 
 def _assignment(data: PlanInput, module: ModuleInfo, site: SiteInfo, origin: SiteInfo | None
                 ) -> Assignment:
-    """Without staff and equipment lists and organization name: see `with_details`."""
+    """Without staff and equipment lists: see `with_details`."""
     role = PartyRole.BASE if site.organization == data.home else PartyRole.PARTICIPANT
     return Assignment(
         module.uid, module.number, module.name, module.hours, site.uid, site.name,
-        site.organization, "", role.value, site_distance(origin, site), (), ())
+        site.organization, data.names.get(site.organization, ""), role.value,
+        site_distance(origin, site), (), ())
 
 
 def with_details(plan: NetworkPlan, data: PlanInput, details: Details) -> NetworkPlan:
@@ -232,8 +233,7 @@ def with_details(plan: NetworkPlan, data: PlanInput, details: Details) -> Networ
         staff = details.staff.get((a.organization, m.competency), ()) if m.competency else ()
         units = tuple(replace(u, type_name=n.name)
                       for n in m.needs for u in details.units.get((a.site, n.type), ()))
-        out.append(replace(a, organization_name=details.names.get(a.organization, ""),
-                           staff=staff, equipment=units))
+        out.append(replace(a, staff=staff, equipment=units))
     return replace(plan, assignments=tuple(out))
 
 

@@ -14,14 +14,18 @@ partner writes the Organization (when new) and drafts a partnership agreement wi
 region's ЦОПП; ENROLLED signs it (a PartnerAgreement through `graph.ingest`). Every step is
 audited without personal values. Retention (`purge_plan`): personal data of declined
 applications, and of applications nobody worked within the stale period, is removed.
+Duplicates (the same person applying twice) are flagged for the handlers, never refused
+(see DuplicateBy below); `merge_plan` folds one into the other.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import unicodedata
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import (
@@ -46,6 +50,7 @@ from graph.public_services.common import (
     handler_denial,
     new_secret,
     now_utc,
+    phone_problem,
     refuse_report,
 )
 from graph.registry import REGISTRIES
@@ -95,6 +100,9 @@ CONSENT_TEXTS = {
 
 # Personal fields of an application: removed by the retention purge, never audited.
 PERSONAL_FIELDS = ("full_name", "email", "phone", "comment", "municipality", "contact_person")
+# Secrets derived from them: never read back, removed with them. `dedupe` and `dedupe_all`
+# are what applications of the first version stored.
+_SECRET = ("token_hash", "contacts", "dedupe", "dedupe_all")
 OPEN = (ApplicationStatus.NEW.value, ApplicationStatus.IN_REVIEW.value)
 CATALOG_STATUSES = ["APPROVED", "RUNNING"]
 
@@ -102,8 +110,7 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max
 Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200,
                                          pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=30,
-                                         pattern=r"^\+?[\d\s()\-]{10,20}$")]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=30)]
 Comment = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 CodeStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
                                            pattern=r"^[^:\s]+$")]
@@ -115,6 +122,19 @@ class _Submission(BaseModel):
     phone: Phone | None = None
     consent: bool
     consent_version: Short
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _email(cls, v: object) -> object:
+        return unicodedata.normalize("NFKC", v) if isinstance(v, str) else v
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, v: str | None) -> str | None:
+        problem = phone_problem(v) if v else None
+        if problem:
+            raise ValueError(problem)
+        return v
 
     @model_validator(mode="after")
     def _contacts_and_consent(self) -> _Submission:
@@ -184,51 +204,106 @@ def validation_message(exc: Exception) -> str:
 
 # --- submission --------------------------------------------------------------------------------
 
-COHORT_CYPHER = """
-OPTIONAL MATCH (c:Cohort {uid: $cohort})
+class DuplicateBy(e.LabelledEnum):
+    EMAIL = "EMAIL"
+    PHONE = "PHONE"
+    INN = "INN"
+
+
+e.LABELS[DuplicateBy] = {DuplicateBy.EMAIL: "совпадает адрес электронной почты",
+                         DuplicateBy.PHONE: "совпадает телефон",
+                         DuplicateBy.INN: "совпадает ИНН"}
+
+# Duplicates (the same person applying twice) are flagged, never refused: a submission is
+# answered the same whether or not its contacts are already on file, so the anonymous form
+# tells nobody whether an e-mail or a phone has applied. The new application is linked
+# (:Application)-[:DUPLICATE_OF {by}]->(:Application) to each application still in play
+# (not DECLINED) that shares a contact key — of the same program for enrolments (any of its
+# cohorts), of the same region and ИНН for partners; handlers see the links within their
+# personal-data scope and merge (`merge_plan`) or decline. Every application is linked
+# (:Application)-[:APPLIES_TO]->(:Cohort | :Region), which is where the search for its
+# duplicates starts; the anchor node is locked first, so two submissions of one person at
+# the same moment still see each other.
+DUPLICATE_PROJECTION = """{uid: d.uid, by: [k IN d.contacts WHERE k IN $contacts |
+                          CASE left(k, 2) WHEN 'e:' THEN 'EMAIL' ELSE 'PHONE' END]}"""
+
+# an enrolment's duplicates, from its program `p`; a partner's, from its region `r`
+ENROLMENT_DUPLICATES = f"""[(p)<-[:OF_PROGRAM]-(:Cohort)<-[:APPLIES_TO]-(d:Application)
+        WHERE d.status <> 'DECLINED' AND any(k IN d.contacts WHERE k IN $contacts)
+        | {DUPLICATE_PROJECTION}]"""
+PARTNER_DUPLICATES = """[(r)<-[:APPLIES_TO]-(d:Application)
+        WHERE d.status <> 'DECLINED' AND d.inn = $inn | {uid: d.uid, by: ['INN']}]"""
+
+COHORT_CYPHER = f"""
+OPTIONAL MATCH (c:Cohort {{uid: $cohort}})
 WHERE c.retiredAt IS NULL AND c.ends_on >= $today
 OPTIONAL MATCH (c)-[:OF_PROGRAM]->(p:Program)
 WHERE p.status IN $statuses AND p.retiredAt IS NULL
+SET p._lock = true REMOVE p._lock
+WITH c, p
 OPTIONAL MATCH (c)-[:RUN_BY]->(o:Organization)
 RETURN c IS NOT NULL AND p IS NOT NULL AS open, c.organization AS organization,
        o.region AS region, c.seats AS seats,
-       COUNT { MATCH (en:Enrollment)-[:IN_COHORT]->(c)
-               WHERE en.status IN ['ENROLLED', 'COMPLETED'] AND en.retiredAt IS NULL } AS taken,
-       EXISTS { MATCH (a:Application) WHERE a.dedupe IN $dedupe } AS duplicate
+       COUNT {{ MATCH (en:Enrollment)-[:IN_COHORT]->(c)
+               WHERE en.status IN ['ENROLLED', 'COMPLETED'] AND en.retiredAt IS NULL }} AS taken,
+       {ENROLMENT_DUPLICATES} AS duplicates
 """
 
-PARTNER_CHECK_CYPHER = """
-RETURN EXISTS { MATCH (a:Application) WHERE a.dedupe IN $dedupe } AS duplicate,
-       EXISTS { MATCH (r:Region {uid: $region}) } AS region_known,
-       EXISTS { MATCH (o:Organization {uid: $inn}) WHERE o.retiredAt IS NULL } AS member
+PARTNER_CHECK_CYPHER = f"""
+OPTIONAL MATCH (r:Region {{uid: $region}})
+SET r._lock = true REMOVE r._lock
+WITH r
+RETURN r IS NOT NULL AS region_known,
+       EXISTS {{ MATCH (o:Organization {{uid: $inn}}) WHERE o.retiredAt IS NULL }} AS member,
+       {PARTNER_DUPLICATES} AS duplicates
 """
 
-CREATE_CYPHER = """
+
+def create_cypher(target: str) -> str:
+    """The new application and its links."""
+    return """
 CREATE (a:Application)
 SET a = $props, a.submitted_at = $now, a.updated_at = $now, a.version = 1
+""" + links_cypher(target)
+
+
+def links_cypher(target: str) -> str:
+    """Links of the application `a`: its duplicates, then `target` (Cohort or Region, from
+    code), in that order: an accept locks the application, then the cohort."""
+    return f"""WITH a
+CALL (a) {{
+  UNWIND $duplicates AS dup
+  MATCH (d:Application {{uid: dup.uid}})
+  CREATE (a)-[:DUPLICATE_OF {{by: dup.by, at: $now}}]->(d)
+}}
+WITH a
+MATCH (t:{target} {{uid: $target}})
+CREATE (a)-[:APPLIES_TO]->(t)
 """
 
 
-def _dedupe_keys(scope: str, contacts: list[str]) -> list[str]:
-    return [digest(f"{scope}|{c}") for c in contacts]
+def enrolment_scope(program: str) -> str:
+    """Where the contact keys of an enrolment link applications: its program."""
+    return f"program:{program}"
+
+
+def partner_scope(region: str) -> str:
+    return f"region:{region}"
 
 
 def submit_enrolment_plan(data: EnrolmentInput, today: dt.date, now: dt.datetime | None = None
                           ) -> Plan:
-    """(uid, token) of the new application. Refused: cohort not open, no seats, duplicate."""
+    """(uid, token) of the new application. Refused: cohort not open, no seats (both public
+    in the catalogue); a duplicate is written and flagged like any other."""
     now = now or now_utc()
     cohort = f"{data.program}:{data.cohort}"
-    contacts = contact_keys(data.email, data.phone)
-    dedupe = _dedupe_keys("cohort:" + cohort, contacts)
+    contacts = contact_keys(data.email, data.phone, enrolment_scope(data.program))
     [row] = yield COHORT_CYPHER, {"cohort": cohort, "today": today,
-                                  "statuses": CATALOG_STATUSES, "dedupe": dedupe}
+                                  "statuses": CATALOG_STATUSES, "contacts": contacts}
     if not row["open"]:
         raise Refused("Группа не найдена или набор в нее закрыт.", "NOT_FOUND")
     if row["seats"] - row["taken"] <= 0:
         raise Refused("Свободных мест в группе нет.", "NO_SEATS")
-    if row["duplicate"]:
-        raise Refused("Заявка с этими контактами в эту группу уже подана; ее статус — по "
-                      "ссылке из первой заявки.", "DUPLICATE")
     uid, token = uuid.uuid4().hex, new_secret()
     props = {
         "uid": uid, "kind": ApplicationKind.ENROLMENT.value,
@@ -238,23 +313,17 @@ def submit_enrolment_plan(data: EnrolmentInput, today: dt.date, now: dt.datetime
         "category": data.category.value, "municipality": data.municipality,
         "comment": data.comment, "consent_version": data.consent_version,
         "consent_at": now, "token_hash": digest(token), "contacts": contacts,
-        "dedupe": dedupe[0], "dedupe_all": dedupe,
     }
-    yield CREATE_CYPHER, {"props": {k: v for k, v in props.items() if v is not None},
-                          "now": now}
-    yield from audited(LABEL, [_created(props)], None, "public", now)
+    yield from _create(props, "Cohort", cohort, row["duplicates"], now)
     return uid, token
 
 
 def submit_partner_plan(data: PartnerInput, now: dt.datetime | None = None) -> Plan:
+    """(uid, token). Refused: unknown region, an ИНН already in the network registry."""
     now = now or now_utc()
-    dedupe = [digest(f"partner|{data.inn}")]
-    [row] = yield PARTNER_CHECK_CYPHER, {"dedupe": dedupe, "region": data.region,
-                                         "inn": data.inn}
+    [row] = yield PARTNER_CHECK_CYPHER, {"region": data.region, "inn": data.inn}
     if not row["region_known"]:
         raise Refused("Регион не найден.", "NOT_FOUND")
-    if row["duplicate"]:
-        raise Refused("Заявка этой организации уже рассматривается.", "DUPLICATE")
     if row["member"]:
         raise Refused("Организация уже состоит в реестре сети; обратитесь к оператору ЦОПП.",
                       "DUPLICATE")
@@ -266,20 +335,25 @@ def submit_partner_plan(data: PartnerInput, now: dt.datetime | None = None) -> P
         "municipality": data.municipality, "contact_person": data.contact_person,
         "email": data.email, "phone": data.phone, "offer": data.offer,
         "consent_version": data.consent_version, "consent_at": now,
-        "token_hash": digest(token), "contacts": contact_keys(data.email, data.phone),
-        "dedupe": dedupe[0], "dedupe_all": dedupe,
+        "token_hash": digest(token),
+        "contacts": contact_keys(data.email, data.phone, partner_scope(data.region)),
     }
-    yield CREATE_CYPHER, {"props": {k: v for k, v in props.items() if v is not None},
-                          "now": now}
-    yield from audited(LABEL, [_created(props)], None, "public", now)
+    yield from _create(props, "Region", data.region, row["duplicates"], now)
     return uid, token
 
 
-_SECRET = {"token_hash", "contacts", "dedupe", "dedupe_all"}
+def _create(props: dict[str, Any], target: str, key: str, duplicates: list[Any],
+            now: dt.datetime) -> Plan:
+    yield create_cypher(target), {
+        "props": {k: v for k, v in props.items() if v is not None}, "now": now,
+        "target": key, "duplicates": [dict(d) for d in duplicates]}
+    yield from audited(LABEL, [_created(props)], None, "public", now)
 
 
 def _created(props: Mapping[str, Any]) -> dict[str, Any]:
-    """The audit entry of a submission: personal and secret fields named, not recorded."""
+    """The audit entry of a submission: personal and secret fields named, not recorded. The
+    duplicate links are not mentioned: derived from the contacts like the keys, they may
+    point outside the auditor's region, whose operator must not learn of them."""
     shown = {k: v for k, v in props.items()
              if v is not None and k not in PERSONAL_FIELDS and k not in _SECRET
              and k != "uid"}
@@ -329,6 +403,11 @@ def _locked(uid: str, principal: Principal, transition: str) -> Plan:
     if not records:
         raise Refused("Заявка не найдена.", "NOT_FOUND")
     app = dict(records[0]["a"])
+    _check(app, principal, transition)
+    return app
+
+
+def _check(app: Mapping[str, Any], principal: Principal, transition: str) -> None:
     reason = handler_denial(principal, app.get("region"), [app.get("organization")])
     if reason:
         raise Refused(f"Нет права рассматривать заявку: {reason}.", "FORBIDDEN")
@@ -337,7 +416,6 @@ def _locked(uid: str, principal: Principal, transition: str) -> Plan:
     if app["status"] not in FROM[transition]:
         label = ApplicationStatus(app["status"]).label
         raise Refused(f"Переход невозможен из статуса «{label}».", "BAD_STATE")
-    return app
 
 
 def _move(app: dict[str, Any], transition: str, principal: Principal, now: dt.datetime,
@@ -345,8 +423,6 @@ def _move(app: dict[str, Any], transition: str, principal: Principal, now: dt.da
     changes = {"status": TO[transition], "handled_by": principal.name, **(extra or {})}
     if transition in ("accept", "decline", "complete"):
         changes["decided_at"] = now
-    if transition == "decline":
-        changes["dedupe"] = None  # the same person may apply again
     [row] = yield UPDATE_CYPHER, {"uid": app["uid"], "set": changes, "now": now}
     after = {k: v for k, v in changes.items() if k != "decided_at"}
     yield from audited(LABEL, [{
@@ -370,6 +446,69 @@ def decline_plan(uid: str, reason: str, principal: Principal,
         raise Refused("Укажите причину отказа (от 3 до 1000 символов).", "BAD_REQUEST")
     app = yield from _locked(uid, principal, "decline")
     return (yield from _move(app, "decline", principal, now, {"decline_reason": reason}))
+
+
+# --- duplicates ----------------------------------------------------------------------------------
+
+# What the person's status link shows of a duplicate merged into another application: the
+# same words whatever the other one is, so the link tells its holder nothing of it.
+MERGED_REASON = ("Заявка закрыта при рассмотрении; организация свяжется с вами по контактам, "
+                 "указанным в заявке.")
+# Fields a merge copies from the duplicate into the kept application when it has none.
+MERGE_FILLS = ("email", "phone", "municipality", "comment")
+
+MERGE_LOCK_CYPHER = """
+UNWIND $uids AS u
+MATCH (a:Application {uid: u})
+SET a._lock = true REMOVE a._lock
+WITH collect(properties(a)) AS apps
+RETURN apps,
+       EXISTS { MATCH (:Application {uid: $duplicate})-[:DUPLICATE_OF]-
+                      (:Application {uid: $into}) } AS linked
+"""
+
+
+def merge_plan(uid: str, into: str, principal: Principal,
+               now: dt.datetime | None = None) -> Plan:
+    """Merge the duplicate `uid` into `into`, the application kept: the duplicate is
+    declined (its status link shows MERGED_REASON), the kept one takes the contacts it
+    lacked. Only applications linked as duplicates merge; the handler must be allowed to
+    work both. Returns the kept application."""
+    now = now or now_utc()
+    if uid == into:
+        raise Refused("Заявку нельзя объединить с нею самой.", "BAD_REQUEST")
+    [row] = yield MERGE_LOCK_CYPHER, {"uids": sorted([uid, into]), "duplicate": uid,
+                                      "into": into}
+    apps = {a["uid"]: dict(a) for a in row["apps"]}
+    if uid not in apps or into not in apps:
+        raise Refused("Заявка не найдена.", "NOT_FOUND")
+    dup, kept = apps[uid], apps[into]
+    _check(dup, principal, "decline")
+    reason = handler_denial(principal, kept.get("region"), [kept.get("organization")])
+    if reason:
+        raise Refused(f"Нет права рассматривать заявку: {reason}.", "FORBIDDEN")
+    if kept.get("purged_at") is not None or kept["status"] == ApplicationStatus.DECLINED.value:
+        raise Refused("Объединять можно только с заявкой, которая не отклонена.", "BAD_STATE")
+    if not row["linked"]:
+        raise Refused("Заявки не отмечены как повторные: объединяются заявки с общим адресом "
+                      "электронной почты, телефоном или ИНН.", "BAD_STATE")
+    fill = {f: dup[f] for f in MERGE_FILLS if dup.get(f) and not kept.get(f)}
+    merged = [*(kept.get("merged") or []), uid]
+    scope = (enrolment_scope(kept["program"]) if kept["kind"] == ApplicationKind.ENROLMENT.value
+             else partner_scope(kept["region"]))
+    # the kept application's keys are those of its own contacts: none outlives its contact
+    contacts = contact_keys(fill.get("email") or kept.get("email"),
+                            fill.get("phone") or kept.get("phone"), scope)
+    changes = {**fill, "contacts": contacts, "merged": merged, "handled_by": principal.name}
+    [version] = yield UPDATE_CYPHER, {"uid": into, "set": changes, "now": now}
+    yield from audited(LABEL, [{
+        "uid": into, "op": "update", "fields": sorted(changes),
+        "before": {"merged": kept.get("merged") or []},
+        "after": {"merged": merged, "handled_by": principal.name},
+        "version": version["version"]}], principal, "graphql", now)
+    yield from _move(dup, "decline", principal, now,
+                     {"decline_reason": MERGED_REASON, "merged_into": into})
+    return {**kept, **changes, "version": version["version"]}
 
 
 SEATS_CYPHER = """
@@ -472,7 +611,74 @@ def complete_plan(uid: str, principal: Principal, on: dt.date | None = None,
     return (yield from _move(app, "complete", principal, now, {"agreement": agreement}))
 
 
+# --- upgrade ------------------------------------------------------------------------------------
+
+# Applications stored before duplicates were flagged have no APPLIES_TO link, unscoped
+# contact keys and a `dedupe` key (unique: it refused a second application).
+UPGRADE_READ_CYPHER = """
+MATCH (a:Application) WHERE NOT EXISTS { (a)-[:APPLIES_TO]->() }
+RETURN a {.uid, .kind, .program, .cohort, .region, .email, .phone, .inn,
+          purged: a.purged_at IS NOT NULL} AS a
+ORDER BY a.submitted_at, a.uid
+"""
+
+FIND_CYPHER = {
+    "Cohort": f"MATCH (p:Program {{uid: $program}}) RETURN {ENROLMENT_DUPLICATES} AS duplicates",
+    "Region": f"MATCH (r:Region {{uid: $region}}) RETURN {PARTNER_DUPLICATES} AS duplicates",
+}
+
+
+def upgrade_cypher(target: str) -> str:
+    return """
+MATCH (a:Application {uid: $uid})
+SET a.contacts = $contacts REMOVE a.dedupe, a.dedupe_all
+""" + links_cypher(target)
+
+
+def upgrade_plan(now: dt.datetime | None = None) -> Plan:
+    """Bring applications of the first version to this one, oldest first, as if submitted
+    now in their order: scoped keys from their contacts (none once purged), the link to
+    their cohort or region, the links to the earlier applications of the same person still
+    in play; the old `dedupe` keys removed. For a schema migration; returns how many."""
+    now = now or now_utc()
+    rows = yield UPGRADE_READ_CYPHER, {}
+    for row in rows:
+        a = row["a"]
+        enrolment = a["kind"] == ApplicationKind.ENROLMENT.value
+        target = "Cohort" if enrolment else "Region"
+        scope = enrolment_scope(a["program"]) if enrolment else partner_scope(a["region"])
+        contacts = [] if a["purged"] else contact_keys(a["email"], a["phone"], scope)
+        found = yield FIND_CYPHER[target], {"program": a["program"], "region": a["region"],
+                                            "contacts": contacts, "inn": a["inn"]}
+        yield upgrade_cypher(target), {
+            "uid": a["uid"], "contacts": contacts or None, "now": now,
+            "target": f"{a['program']}:{a['cohort']}" if enrolment else a["region"],
+            "duplicates": [] if a["purged"] or not found else
+                          [dict(d) for d in found[0]["duplicates"]]}
+    return len(rows)
+
+
 # --- reads of the handlers ------------------------------------------------------------------------
+
+def links_projection(var: str) -> str:
+    """Cypher map of what links `var` to other applications of the same person — its
+    `duplicates`, the applications `merged` into it, the one it was `merged_into` — keeping
+    only those inside the reader's personal-data scope `$people`: a link never shows an
+    application its reader could not open (the same person's application to another
+    organization's cohort)."""
+    readable = scope_condition("applications", "lk", "people")
+    return f"""{{
+  duplicates: [({var})-[r:DUPLICATE_OF]-(lk:Application) WHERE {readable}
+    | lk {{.uid, .kind, .status, .program, .cohort, .submitted_at, by: r.by,
+           earlier: endNode(r) = lk}}],
+  merged: COLLECT {{ MATCH (lk:Application) WHERE lk.uid IN coalesce({var}.merged, [])
+                     AND {readable} RETURN lk.uid ORDER BY lk.uid }},
+  merged_into: COLLECT {{ MATCH (lk:Application) WHERE lk.uid = {var}.merged_into
+                          AND {readable} RETURN lk.uid }}[0]
+}}"""
+
+
+_HIDDEN = ", ".join(f"{k}: null" for k in _SECRET)
 
 # The caller's personal-data scope decides which applications it reads (graph/privacy.py).
 LIST_CYPHER = f"""
@@ -480,16 +686,25 @@ MATCH (a:Application)
 WHERE ($status IS NULL OR a.status = $status) AND ($kind IS NULL OR a.kind = $kind)
   AND ($after IS NULL OR a.uid > $after)
   AND {scope_condition("applications", "a", "people")}
+  AND ($duplicate IS NULL OR $duplicate = EXISTS {{
+        MATCH (a)-[:DUPLICATE_OF]-(lk:Application)
+        WHERE {scope_condition("applications", "lk", "people")} }})
 WITH a ORDER BY a.uid LIMIT $limit
 OPTIONAL MATCH (p:Program {{uid: a.program}})
-RETURN a {{.*, program_name: p.name, token_hash: null, contacts: null, dedupe: null,
-          dedupe_all: null}} AS a
+RETURN a {{.*, program_name: p.name, {_HIDDEN}, merged: null, merged_into: null,
+          links: {links_projection("a")}}} AS a
+"""
+
+# The links of one application (an answer of a transition), in the reader's scope.
+LINKS_CYPHER = f"""
+MATCH (a:Application {{uid: $uid}})
+RETURN {links_projection("a")} AS links
 """
 
 
 # --- retention --------------------------------------------------------------------------------
 
-PURGE_CYPHER = """
+PURGE_CYPHER = f"""
 MATCH (a:Application)
 WHERE a.purged_at IS NULL
   AND ((a.status = 'DECLINED' AND a.decided_at < $declined_before)
@@ -502,18 +717,34 @@ SET a.status = 'DECLINED',
                             ELSE 'Срок рассмотрения истек' END,
     a.decided_at = coalesce(a.decided_at, $now),
     a.purged_at = $now, a.updated_at = $now, a.version = coalesce(a.version, 0) + 1,
-    a.full_name = null, a.email = null, a.phone = null, a.comment = null,
-    a.municipality = null, a.contact_person = null, a.contacts = null, a.dedupe = null,
-    a.dedupe_all = null, a.token_hash = null
-RETURN a.uid AS uid, was, a.version AS version
+    {", ".join(f"a.{k} = null" for k in (*PERSONAL_FIELDS, *_SECRET))}
+WITH a, was
+// the duplicate links go with the contacts they were found by
+CALL (a) {{
+  MATCH (a)-[r:DUPLICATE_OF]-(:Application)
+  DELETE r
+}}
+RETURN a.uid AS uid, a.kind AS kind, was, a.version AS version
 """
 
 
+@dataclass(frozen=True)
+class Purged:
+    uid: str
+    kind: str  # ApplicationKind
+    was: str  # ApplicationStatus before the purge
+
+
+PURGE_BATCH = 10000
+
+
 def purge_plan(now: dt.datetime, retention_days: int, stale_days: int,
-               limit: int = 10000) -> Plan:
+               limit: int = PURGE_BATCH) -> Plan:
     """Remove the personal data of applications declined more than `retention_days` ago and
     of open ones untouched for `stale_days` (they are declined as stale); audited as
-    `purge` entries (names of the removed fields, no values). Returns the purged uids."""
+    `purge` entries (names of the removed fields, no values). Returns what it purged
+    (`Purged`, at most `limit`: run again while it returns that many). The one way to
+    purge: `purgeApplications` and `hub purge applications` both run it."""
     records = yield PURGE_CYPHER, {
         "now": now, "declined_before": now - dt.timedelta(days=retention_days),
         "stale_before": now - dt.timedelta(days=stale_days), "open": list(OPEN),
@@ -524,4 +755,28 @@ def purge_plan(now: dt.datetime, retention_days: int, stale_days: int,
                 "after": {"status": "DECLINED", "purged_at": now}, "version": r["version"]}
                for r in records]
     yield from audited(LABEL, changes, Principal("retention", "admin"), "retention", now)
-    return [r["uid"] for r in records]
+    return [Purged(r["uid"], r["kind"], r["was"]) for r in records]
+
+
+def purge_report(purged: list[Purged], retention_days: int, stale_days: int,
+                 dry_run: bool) -> str:
+    """What a purge removed (or, dry, would remove), in Russian, without personal data."""
+    if not purged:
+        return (f"Заявок с истекшим сроком хранения нет (отклоненные хранятся "
+                f"{retention_days} дн., нерассмотренные — {stale_days} дн.).")
+    declined = sum(p.was == ApplicationStatus.DECLINED.value for p in purged)
+    lines = [
+        ("Проверка (--dry-run), ничего не изменено. Будут удалены" if dry_run else "Удалены")
+        + f" персональные данные заявок: {len(purged)}",
+        f"  отклоненных более {retention_days} дн. назад: {declined}",
+        (f"  не рассмотренных {stale_days} дн. (отклоняются как просроченные): "
+         f"{len(purged) - declined}")]
+    for p in purged[:PURGE_LISTED]:
+        lines.append(f"  {p.uid} — {ApplicationKind(p.kind).label.lower()}, "
+                     f"была «{ApplicationStatus(p.was).label}»")
+    if len(purged) > PURGE_LISTED:
+        lines.append(f"  … и еще {len(purged) - PURGE_LISTED}")
+    return "\n".join(lines)
+
+
+PURGE_LISTED = 20

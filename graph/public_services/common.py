@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import re
 import secrets
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -37,27 +37,60 @@ def same_secret(a: str, b: str) -> bool:
     return hmac.compare_digest(a, b)
 
 
-def normal_email(email: str | None) -> str | None:
-    return email.strip().casefold() if email else None
+# Dashes people type in phone numbers (Word and phones replace "-" with these).
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
+_PHONE_SEPARATORS = " ()-." + _DASHES
 
 
-def normal_phone(phone: str | None) -> str | None:
-    """Russian numbers: the 10 digits after +7 / 8."""
-    if not phone:
+def canonical_email(email: str | None) -> str | None:
+    """One form of an address however it was typed: Unicode compatibility forms folded
+    (full-width letters), outer spaces dropped, case folded."""
+    if not email:
         return None
-    digits = re.sub(r"\D", "", phone)
+    return unicodedata.normalize("NFKC", email).strip().casefold() or None
+
+
+def canonical_phone(phone: str | None) -> str | None:
+    """One form of a number however it was typed: +7XXXXXXXXXX for Russian numbers (written
+    +7…, 8…, 7… or the 10 digits alone, with spaces, dashes, dots or brackets), else + and the
+    digits. None when the text is not a phone number (`phone_problem` says why)."""
+    if not phone or phone_problem(phone):
+        return None
+    text = unicodedata.normalize("NFKC", phone).strip()
+    digits = "".join(c for c in text if c.isdigit())
+    if text.startswith("+"):
+        return "+" + digits
     if len(digits) == 11 and digits[0] in "78":
-        digits = digits[1:]
-    return digits
+        return "+7" + digits[1:]
+    if len(digits) == 10:
+        return "+7" + digits
+    return "+" + digits
 
 
-def contact_keys(email: str | None, phone: str | None) -> list[str]:
-    """Hashes identifying a person's contacts (rate limits per contact, duplicates)."""
+def phone_problem(phone: str) -> str | None:
+    """Why `phone` is not a phone number (Russian), None when it is one."""
+    text = unicodedata.normalize("NFKC", phone).strip()
+    body = text.removeprefix("+")
+    if any(not (c.isascii() and c.isdigit()) and c not in _PHONE_SEPARATORS for c in body):
+        return ("телефон: допустимы цифры, «+» в начале, пробелы, скобки, дефисы и точки, "
+                f"получено «{phone}»")
+    digits = sum(c.isdigit() for c in body)
+    if not 10 <= digits <= 15:
+        return f"телефон: нужно от 10 до 15 цифр, получено {digits} («{phone}»)"
+    return None
+
+
+def contact_keys(email: str | None, phone: str | None, scope: str = "") -> list[str]:
+    """Keys identifying a person's contacts within `scope`: `e:` and `p:` followed by the
+    SHA-256 of the scope and the canonical form. Stored keys are scoped (a program, a
+    region) so that a key links two applications only where duplicates are looked for; the
+    rate limits use the unscoped keys in memory only."""
     keys = []
-    if normal_email(email):
-        keys.append(digest("email:" + normal_email(email)))  # type: ignore[operator]
-    if normal_phone(phone):
-        keys.append(digest("phone:" + normal_phone(phone)))  # type: ignore[operator]
+    address, number = canonical_email(email), canonical_phone(phone)
+    if address:
+        keys.append("e:" + digest(f"{scope}|email:{address}"))
+    if number:
+        keys.append("p:" + digest(f"{scope}|phone:{number}"))
     return keys
 
 

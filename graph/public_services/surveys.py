@@ -28,6 +28,7 @@ from graph.access import Principal
 from graph.ingest import ingest_plan, prepare
 from graph.public_services.common import Refused, audited, now_utc, refuse_report
 from graph.registry import REGISTRIES
+from graph.values import native
 from graph.writes import Plan
 
 LABEL = "Survey"
@@ -160,8 +161,7 @@ class ResponseInput(_Frozen):
 def survey_of(props: dict[str, Any]) -> SurveyInput:
     record: dict[str, Any] = {k: props.get(k) for k in SurveyInput.model_fields}
     for k in ("starts_on", "ends_on"):
-        if hasattr(record[k], "to_native"):
-            record[k] = record[k].to_native()
+        record[k] = native(record[k])
     record["questions"] = json.loads(props["questions"])
     return SurveyInput.model_validate({k: v for k, v in record.items() if v is not None})
 

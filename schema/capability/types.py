@@ -13,10 +13,6 @@ from strawberry.types import Info
 from graph import capability as cap
 from graph import planning as pl
 from graph import privacy
-from graph.enums import ExpertStatus as ExpertStatusCode
-from graph.enums import PartyRole as PartyRoleCode
-from graph.enums import RequirementScope as RequirementScopeCode
-from graph.enums import StaffRole as StaffRoleCode
 from schema.capability.dataloaders import load_staff_page
 from schema.core import enums as E
 from schema.core.connection import Connection, Edge, PageInfo
@@ -72,7 +68,7 @@ class CapabilityGap:
 def _gap(g: cap.Gap) -> CapabilityGap:
     return CapabilityGap(
         equipment_type_code=g.equipment_type, equipment_type_name=g.equipment_type_name,
-        scope=E.RequirementScope(RequirementScopeCode(g.scope)), required=g.required,
+        scope=E.RequirementScope(g.scope), required=g.required,
         available=g.available, missing=g.missing)
 
 
@@ -95,8 +91,8 @@ class QualifiedStaffMember:
 
 def _member(s: cap.QualifiedStaff) -> QualifiedStaffMember:
     return QualifiedStaffMember(
-        uid=s.uid, _full_name=s.full_name, role=E.StaffRole(StaffRoleCode(s.role)),
-        expert_status=E.ExpertStatus(ExpertStatusCode(s.expert_status)),
+        uid=s.uid, _full_name=s.full_name, role=E.StaffRole(s.role),
+        expert_status=E.ExpertStatus(s.expert_status),
         valid_until=s.valid_until)
 
 
@@ -152,7 +148,7 @@ class SiteCapability:
         return await load_node(info, "Organization", self.organization_inn)
 
     @strawberry.field(description="Qualified staff of the organization, a page.")
-    async def qualified_staff(
+    def qualified_staff(
         self, info: Info,
         first: Annotated[int, strawberry.argument(description="Page size (≤ 100).")] = 20,
         after: Annotated[str | None, strawberry.argument(description="Cursor.")] = None,
@@ -160,12 +156,22 @@ class SiteCapability:
         check_limit(first)
         prefetched = self._m.staff_page
         if after is None and prefetched is not None and first <= (self._staff_first or 0):
-            page = cap.StaffPage(prefetched.staff[:first],
-                                 len(prefetched.staff) > first or prefetched.has_next_page)
-        else:
-            key = cap.StaffKey(self._m.organization, self._competency, first,
-                               _staff_after(after))
-            page = await load_staff_page(info, key)
+            # answered at once: a page of sites then completes without awaiting each site
+            return self._staff_connection(cap.StaffPage(
+                prefetched.staff[:first],
+                len(prefetched.staff) > first or prefetched.has_next_page), after)
+        return self._staff_later(info, first, after)
+
+    def _staff_later(self, info: Info, first: int, after: str | None) -> Any:
+        """The page read with the other sites' (one batch per request), as an awaitable."""
+        key = cap.StaffKey(self._m.organization, self._competency, first, _staff_after(after))
+
+        async def later() -> Any:
+            return self._staff_connection(await load_staff_page(info, key), after)
+
+        return later()
+
+    def _staff_connection(self, page: cap.StaffPage, after: str | None) -> Any:
         edges = [Edge(cursor=_staff_cursor(s.uid), node=_member(s)) for s in page.staff]
         return Connection(edges=edges, page_info=PageInfo(
             has_next_page=page.has_next_page, has_previous_page=after is not None,
@@ -280,7 +286,7 @@ class PlanEquipment:
 
 def _staff(items: tuple[pl.StaffInfo, ...]) -> list[PlanStaff]:
     return [PlanStaff(uid=s.uid, _full_name=s.full_name,
-                      expert_status=E.ExpertStatus(ExpertStatusCode(s.expert_status)))
+                      expert_status=E.ExpertStatus(s.expert_status))
             for s in items]
 
 
@@ -415,7 +421,7 @@ class AgreementParty:
 
 def _party(p: pl.PartyShare) -> AgreementParty:
     return AgreementParty(
-        organization_inn=p.organization, name=p.name, role=E.PartyRole(PartyRoleCode(p.role)),
+        organization_inn=p.organization, name=p.name, role=E.PartyRole(p.role),
         role_label=p.role_label,
         modules=[AgreementModule(number=n, name=name, hours=h) for n, name, h in p.modules],
         hours=p.hours, sites=[AgreementSite(uid=u, name=n) for u, n in p.sites],
@@ -491,12 +497,12 @@ def _draft(d: pl.AgreementDraft) -> NetworkAgreementDraft:
         start=d.start, end=d.end, base=_party(d.base), participant=_party(d.participant),
         resources=[AgreementResourceUse(
             organization_inn=u.organization, party_name=u.party_name,
-            role=E.PartyRole(PartyRoleCode(u.role)), module_number=u.module_number,
+            role=E.PartyRole(u.role), module_number=u.module_number,
             module_name=u.module_name, hours=u.hours, site_uid=u.site, site_name=u.site_name,
             equipment=_groups(u.equipment), staff=_staff(u.staff)) for u in d.resources],
         documents=[AgreementIssuedDocument(
             organization_inn=x.organization, issuer=x.issuer,
-            role=E.PartyRole(PartyRoleCode(x.role)), document=x.document,
+            role=E.PartyRole(x.role), document=x.document,
             module_numbers=list(x.modules)) for x in d.documents],
         existing_agreements=[ExistingAgreement(uid=x.uid, number=x.number,
                                                signed_on=x.signed_on, title=x.label)

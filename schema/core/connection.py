@@ -18,11 +18,21 @@ from typing import Any, Generic, TypeVar
 
 import strawberry
 from strawberry.types import Info
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from graph.reads import LISTS, MAX_PAGE, RELEVANCE, Sort, cursor_value, page_query
 from graph.search import fulltext_query
 from schema.core.errors import api_error
-from schema.core.node import check_limit, context, wrap
+from schema.core.node import (
+    check_limit,
+    context,
+    fold_limits,
+    folds,
+    prime,
+    selections,
+    wanted,
+    wrap,
+)
 
 T = TypeVar("T")
 DEFAULT_PAGE = 20
@@ -177,6 +187,21 @@ def selects(info: Info, name: str) -> bool:
     return any(_selects(f.selections, name) for f in info.selected_fields)
 
 
+def node_selections(selections: Any) -> list[Any]:
+    """What a connection's selection asks of its nodes (`edges { node }` and `nodes`)."""
+    out: list[Any] = []
+    for sel in selections or ():
+        name = getattr(sel, "name", None) if isinstance(sel, SelectedField) else None
+        if name == "nodes":
+            out += sel.selections
+        elif name == "edges":
+            out += [x for e in sel.selections if getattr(e, "name", None) == "node"
+                    for x in e.selections]
+        elif isinstance(sel, InlineFragment | FragmentSpread):
+            out += node_selections(sel.selections)
+    return out
+
+
 def plain(value: Any) -> Any:
     """Filter input values → Cypher parameters (enums to their codes)."""
     if isinstance(value, Enum):
@@ -203,13 +228,20 @@ async def list_connection(info: Info, registry: str, label: str, *,
     sort_name = sort or (RELEVANCE if lucene else LISTS[registry].default_sort)
     key = (decode_cursor(after, sort_name, descending, _sort_kind(registry, sort_name))
            if after else None)
+    asked = node_selections(selections(info))
+    found = folds(asked, label, include_retired)
     query, params = page_query(
         registry, filters={k: plain(v) for k, v in (filters or {}).items()}, sort=sort_name,
         descending=descending, search=lucene, include_retired=include_retired,
         limit=first + 1, after=key, with_total=selects(info, "totalCount"),
+        props=wanted(asked, label), nests=tuple(f.nest for f in found),
+        nest_limits=fold_limits(found),
     )
-    rows = await context(info).read(query, **params)
+    ctx = context(info)
+    rows = await ctx.read(query, **params)
     page, total = rows[0]["page"], rows[0]["total"]
+    for item in page[:first]:
+        prime(ctx, found, item["props"], item["nested"], include_retired)
     edges = [
         Edge(cursor=encode_cursor(sort_name, descending, item["key"], item["props"]["uid"]),
              node=wrap(label, item["props"]))

@@ -43,6 +43,13 @@ def graphql_enum(cls: type[Enum], description: str) -> None:
 for _cls, _description in _DESCRIPTIONS.items():
     graphql_enum(_cls, _description)
 
+
+def ensure_enum(cls: type[Enum]) -> type[Enum]:
+    """An enum a declaration uses, registered on first sight (described by its docstring)."""
+    if not hasattr(cls, "__strawberry_definition__"):
+        graphql_enum(cls, (cls.__doc__ or cls.__name__).strip())
+    return cls
+
 # The GraphQL enums are the graph's own classes.
 from graph.enums import (
     AgreementKind,
@@ -70,4 +77,4 @@ __all__ = ["AgreementKind", "CareerGuidanceKind", "CompetencyStandard", "Digital
            "EnrollmentStatus", "EquipmentStatus", "ExpertStatus", "LearnerCategory",
            "OrganizationKind", "PartyRole", "ProgramFormat", "ProgramStatus", "ProgramType",
            "Recurrence", "ReferenceDocumentKind", "RequirementScope", "RoadmapStatus",
-           "SiteKind", "StaffRole", "graphql_enum"]
+           "SiteKind", "StaffRole", "ensure_enum", "graphql_enum"]

@@ -25,6 +25,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from graph.values import native
+
 log = logging.getLogger("hub.live")
 
 OVERLAP = dt.timedelta(seconds=5)
@@ -39,10 +41,6 @@ POLL_FULL_CYPHER = _HEAD + (
     "RETURN s.id AS id, s.at AS at, s.actor AS actor, s.source AS source, s.label AS label, "
     "s.uids AS uids, s.regions AS regions, s.ops AS ops, s.fields AS fields, "
     "s.before AS before, s.after AS after, s.versions AS versions")
-
-
-def _native(value: Any) -> Any:
-    return value.to_native() if hasattr(value, "to_native") else value
 
 
 @dataclass(eq=False)
@@ -133,7 +131,7 @@ class ChangeFeed:
         newest = self._since
         for record in records:
             row = dict(record)
-            row["at"] = at = _native(row["at"])
+            row["at"] = at = native(row["at"])
             newest = max(newest, at)
             if row["id"] in self._seen:
                 continue

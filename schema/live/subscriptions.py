@@ -27,7 +27,13 @@ from schema.core.access import requires
 from schema.core.errors import api_error
 from schema.core.node import context
 from schema.situational import types as T
-from schema.situational.resolvers import AsOfArg, PeriodArg, RegionArg, situational_centre
+from schema.situational.resolvers import (
+    AsOfArg,
+    PeriodArg,
+    RegionArg,
+    RegionsArg,
+    situational_centre,
+)
 
 RECHECK = 30.0  # seconds between ledger checks of a subscription's token
 _open_per_token: Counter[str] = Counter()
@@ -149,12 +155,15 @@ class Subscription:
                         yield _change(entry)
 
     @strawberry.subscription(
-        description="The situational centre of a region for a period: sent at once, then "
+        description="The situational centre of a region (of several regions with `regions`, "
+                    "of the whole country with neither) for a period: sent at once, then "
                     "again (debounced) after every write that can change it.",
         metadata=requires("read"))
     async def situational_centre(
-        self, info: Info, region: RegionArg, period: PeriodArg, as_of: AsOfArg = None,
+        self, info: Info, region: RegionArg = None, regions: RegionsArg = None, *,
+        period: PeriodArg, as_of: AsOfArg = None,
     ) -> AsyncGenerator[T.SituationalCentre, None]:
+        watched = None if region is None and regions is None else {region, *(regions or ())}
         feed = _feed(info)
         ctx = context(info)
         debounce = getattr(feed, "debounce", 0.3)
@@ -163,11 +172,11 @@ class Subscription:
                 while True:
                     ctx.loaders.clear()  # nothing read for the previous push is reused
                     ctx.queries.clear()
-                    yield await situational_centre(info, region, period, as_of)
-                    while True:  # wait for a change of this region (or of a catalogue)
+                    yield await situational_centre(info, region, period, as_of, regions)
+                    while True:  # wait for a change of these regions (or of a catalogue)
                         row = await _next(sub, slot, RECHECK)
-                        if row is not None and (region in row["regions"]
-                                                or "" in row["regions"]):
+                        if row is not None and (watched is None or "" in row["regions"]
+                                                or not watched.isdisjoint(row["regions"])):
                             break
                     deadline = time.monotonic() + 4 * debounce
                     while time.monotonic() < deadline:  # let a burst of writes settle

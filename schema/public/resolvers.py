@@ -14,7 +14,6 @@ from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
-from neo4j.exceptions import ConstraintError
 from pydantic import ValidationError
 from strawberry.types import Info
 
@@ -51,8 +50,6 @@ async def run(info: Info, make: Callable[[], Plan]) -> Any:
         return await context(info).write(lambda tx: run_plan_async(tx, make()))
     except Refused as exc:
         raise api_error(str(exc), exc.code) from None
-    except ConstraintError:
-        raise api_error("Такая заявка уже подана.", "DUPLICATE") from None
 
 
 def _invalid(exc: ValidationError) -> GraphQLError:
@@ -115,7 +112,11 @@ class Query:
                       metadata=requires("read"))
     async def applications(
         self, info: Info, status: T.ApplicationStatus | None = None,
-        kind: T.ApplicationKind | None = None, first: int = 20, after: str | None = None,
+        kind: T.ApplicationKind | None = None,
+        duplicate: Annotated[bool | None, strawberry.argument(
+            description="Only those with (true) or without (false) duplicates in your "
+                        "scope.")] = None,
+        first: int = 20, after: str | None = None,
     ) -> Connection[T.Application]:
         limit = check_limit(first)
         scope = privacy.people_scope(context(info).principal)
@@ -124,7 +125,7 @@ class Query:
                             "организациям, проводящим обучение.", "FORBIDDEN")
         rows = await context(info).read(
             ap.LIST_CYPHER, status=status.value if status else None,
-            kind=kind.value if kind else None,
+            kind=kind.value if kind else None, duplicate=duplicate,
             after=cursor_key("application", after) if after else None, limit=limit + 1,
             people=scope.param())
         nodes = [T.Application.of(dict(r["a"])) for r in rows[:limit]]
@@ -165,7 +166,10 @@ class Query:
                 scope, [row["region"]], [r.get("expert_organization")]))
                 for r in row["reviews"]],
             criteria=[T.ReviewCriterion(key=k, title=t, description=d)
-                      for k, (t, d) in rv.CRITERIA.items()])
+                      for k, (t, d) in rv.CRITERIA.items()],
+            materials=T.constructor_materials(p, row["modules"], row["last_round"]),
+            material_criteria=[T.ReviewCriterion(key=k, title=t, description=d)
+                               for k, (t, d) in rv.MATERIAL_CRITERIA.items()])
         result.cohort_size = cohort_size
         return result
 
@@ -270,17 +274,32 @@ class Mutation:
         p = _principal(info)
         return T.Application.of(await run(info, lambda: ap.decline_plan(str(id), reason, p)))
 
+    @strawberry.mutation(description="Merge a duplicate (NEW | IN_REVIEW) into the application "
+                                     "of the same person kept (`into`, not declined): the "
+                                     "duplicate is declined, the kept one takes the contacts "
+                                     "it lacked. Both must be yours to handle and linked as "
+                                     "duplicates. Returns the kept application.",
+                         metadata=requires("write"))
+    async def merge_application(
+        self, info: Info, id: strawberry.ID,
+        into: Annotated[strawberry.ID, strawberry.argument(
+            description="The application kept.")],
+    ) -> T.Application:
+        p = _principal(info)
+        return T.Application.of(await run(info, lambda: ap.merge_plan(str(id), str(into), p)))
+
     @strawberry.mutation(description="Remove personal data of declined and stale applications "
-                                     "past the retention period (audited; admin).",
+                                     "past the retention period (audited; admin). The same "
+                                     "purge as `hub purge applications`.",
                          metadata=requires("write"))
     async def purge_applications(self, info: Info) -> T.PurgeResult:
         p = _principal(info)
         if p.role != "admin":
             raise api_error("Очистку по сроку хранения запускает администратор.", "FORBIDDEN")
         settings = context(info).request.app.state.settings
-        uids = await run(info, lambda: ap.purge_plan(
+        purged = await run(info, lambda: ap.purge_plan(
             now_utc(), settings.application_retention_days, settings.application_stale_days))
-        return T.PurgeResult(purged=len(uids))
+        return T.PurgeResult(purged=len(purged))
 
     @strawberry.mutation(description="DRAFT → REVIEW (the developer's registrar).",
                          metadata=requires("write"))
@@ -303,9 +322,14 @@ class Mutation:
         scores = dict(vars(input.scores))
         comments = {k: v for k, v in vars(input.comments or T.ReviewCommentsInput()).items()
                     if v}
+        materials = [{"material": a.material, "scores": dict(vars(a.scores)),
+                      "comments": {k: v for k, v in vars(
+                          a.comments or T.MaterialCommentsInput()).items() if v},
+                      "verdict": a.verdict.value, "summary": a.summary}
+                     for a in input.materials or []]
         return await run(info, lambda: rv.review_plan(
             input.program, input.expert, scores, comments, input.verdict.value, input.summary,
-            p))
+            p, materials=materials))
 
     @strawberry.mutation(description="REVIEW → APPROVED (approval date today) or → DRAFT with "
                                      "the reviews attached (operator).",

@@ -3,6 +3,7 @@ never another applicant's data."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from enum import Enum
@@ -13,17 +14,26 @@ from strawberry.types import Info
 
 from graph import enums as e
 from graph import planning as pl
+from graph import privacy
 from graph.public_services import applications as ap
 from graph.public_services import review as rv
 from graph.public_services import surveys as sv
-from graph.public_services.applications import ApplicationKind, ApplicationStatus
+from graph.public_services.applications import ApplicationKind, ApplicationStatus, DuplicateBy
 from graph.public_services.surveys import QuestionKind, SurveyCategory
-from schema.core.enums import LearnerCategory, OrganizationKind, ProgramStatus, graphql_enum
-from schema.core.node import context, native
+from schema.core.enums import (
+    LearnerCategory,
+    OrganizationKind,
+    ProgramStatus,
+    ensure_enum,
+    graphql_enum,
+)
+from schema.core.node import context, load_node, native
+from schema.registry.types import NODE_CLASSES
 
 # The GraphQL enums are the public services' own classes.
 graphql_enum(ApplicationKind, "What an application asks for.")
 graphql_enum(ApplicationStatus, "Where an application is in its handling.")
+graphql_enum(DuplicateBy, "What two applications of one person share.")
 graphql_enum(SurveyCategory, "Target category of survey respondents.")
 graphql_enum(QuestionKind, "Kind of survey question.")
 
@@ -141,6 +151,45 @@ class Application:
         description="Partnership agreement draft (JSON: base, number, parties, subject).")
     agreement: str | None = strawberry.field(description="Signed agreement key.")
     purged_at: dt.datetime | None = strawberry.field(description="Personal data removed.")
+    _links: strawberry.Private[dict[str, Any] | None] = None
+    _reading: strawberry.Private[asyncio.Task[dict[str, Any]] | None] = None
+
+    async def links(self, info: Info) -> dict[str, Any]:
+        """Duplicates and merges in the reader's scope: projected by the list, read once
+        (one statement for the three fields) for a transition's answer."""
+        if self._links is not None:
+            return self._links
+        if self._reading is None:
+            self._reading = asyncio.ensure_future(self._read_links(info))
+        return await self._reading
+
+    async def _read_links(self, info: Info) -> dict[str, Any]:
+        rows = await context(info).read(
+            ap.LINKS_CYPHER, uid=str(self.id),
+            people=privacy.people_scope(context(info).principal).param())
+        return dict(rows[0]["links"]) if rows else {}
+
+    @strawberry.field(description="Applications of the same person — the same program (any "
+                                  "cohort) sharing an e-mail or a phone, or a partner's "
+                                  "ИНН in the region — still in play when this one was "
+                                  "submitted, and those submitted after it; only those in "
+                                  "your personal-data scope. Merge (`mergeApplication`) or "
+                                  "decline.")
+    async def duplicates(self, info: Info) -> list[ApplicationDuplicate]:
+        found = (await self.links(info)).get("duplicates") or []
+        return sorted((ApplicationDuplicate.of(d) for d in found),
+                      key=lambda d: (d.submitted_at, str(d.id)))
+
+    @strawberry.field(description="Duplicates merged into this application (those in your "
+                                  "personal-data scope).")
+    async def merged(self, info: Info) -> list[strawberry.ID]:
+        return [strawberry.ID(u) for u in (await self.links(info)).get("merged") or []]
+
+    @strawberry.field(description="The application this duplicate was merged into (then "
+                                  "DECLINED); null when not merged or outside your scope.")
+    async def merged_into(self, info: Info) -> strawberry.ID | None:
+        uid = (await self.links(info)).get("merged_into")
+        return strawberry.ID(uid) if uid else None
 
     @classmethod
     def of(cls, a: dict[str, Any]) -> Application:
@@ -161,7 +210,33 @@ class Application:
             decided_at=native(a.get("decided_at")), handled_by=a.get("handled_by"),
             decline_reason=a.get("decline_reason"), learner=a.get("learner"),
             agreement_draft=a.get("agreement_draft"), agreement=a.get("agreement"),
-            purged_at=native(a.get("purged_at")))
+            purged_at=native(a.get("purged_at")),
+            _links=a.get("links"))
+
+
+@strawberry.type(description="An application of the same person (see "
+                             "`Application.duplicates`).")
+class ApplicationDuplicate:
+    id: strawberry.ID = strawberry.field(description="Application key.")
+    kind: ApplicationKind = strawberry.field(description="What it asks for.")
+    status: ApplicationStatus = strawberry.field(description="Status.")
+    status_label: str = strawberry.field(description="Status in Russian.")
+    program: str | None = strawberry.field(description="Program code.")
+    cohort: str | None = strawberry.field(description="Cohort.")
+    submitted_at: dt.datetime = strawberry.field(description="Submitted.")
+    earlier: bool = strawberry.field(description="Submitted before this one.")
+    matched_by: list[DuplicateBy] = strawberry.field(description="What they share.")
+    matched_label: str = strawberry.field(description="What they share, in Russian.")
+
+    @classmethod
+    def of(cls, d: dict[str, Any]) -> ApplicationDuplicate:
+        status = ap.ApplicationStatus(d["status"])
+        by = [DuplicateBy(b) for b in d.get("by") or []]
+        return cls(id=strawberry.ID(d["uid"]), kind=ap.ApplicationKind(d["kind"]),
+                   status=status, status_label=status.label, program=d.get("program"),
+                   cohort=d.get("cohort"), submitted_at=native(d["submitted_at"]),
+                   earlier=bool(d["earlier"]), matched_by=by,
+                   matched_label=", ".join(b.label for b in by))
 
 
 
@@ -196,6 +271,33 @@ class ReviewCommentsInput:
     outcomes: str | None = None
 
 
+@strawberry.input(description="Scores 1–5 per material criterion.")
+class MaterialScoresInput:
+    alignment: int = strawberry.field(description="Alignment with the module.")
+    content: int = strawberry.field(description="Content.")
+    quality: int = strawberry.field(description="Methodological and technical quality.")
+    accessibility: int = strawberry.field(description="Accessibility and rights.")
+
+
+@strawberry.input(description="Comments per material criterion.")
+class MaterialCommentsInput:
+    alignment: str | None = None
+    content: str | None = None
+    quality: str | None = None
+    accessibility: str | None = None
+
+
+@strawberry.input(description="An expert's assessment of one material of the review round.")
+class MaterialAssessmentInput:
+    material: str = strawberry.field(description="Material key (ИНН автора:код).")
+    scores: MaterialScoresInput = strawberry.field(description="Scores per criterion.")
+    comments: MaterialCommentsInput | None = strawberry.field(default=None,
+                                                              description="Comments.")
+    verdict: ReviewVerdict = strawberry.field(description="Verdict on the material.")
+    summary: str | None = strawberry.field(default=None,
+                                           description="Conclusion (required unless APPROVE).")
+
+
 @strawberry.input(description="An expert's review of a program under review.")
 class ProgramReviewInput:
     program: str = strawberry.field(description="Program code.")
@@ -206,6 +308,20 @@ class ProgramReviewInput:
     verdict: ReviewVerdict = strawberry.field(description="Verdict.")
     summary: str | None = strawberry.field(default=None,
                                            description="Conclusion (required unless APPROVE).")
+    materials: list[MaterialAssessmentInput] | None = strawberry.field(
+        default=None, description="Every material of the review round, assessed (the "
+                                  "constructor's materials with underReview).")
+
+
+@strawberry.type(description="An expert's assessment of a material in a review round.")
+class MaterialAssessment:
+    material: str = strawberry.field(description="Material key (ИНН автора:код).")
+    edition: str = strawberry.field(description="The edition assessed.")
+    scores: list[int] = strawberry.field(
+        description="alignment, content, quality, accessibility.")
+    comments: list[str | None] = strawberry.field(description="Per criterion.")
+    verdict: ReviewVerdict = strawberry.field(description="Verdict.")
+    summary: str | None = strawberry.field(description="Conclusion.")
 
 
 @strawberry.type(description="An expert review of a program.")
@@ -224,6 +340,8 @@ class ProgramReview:
     summary: str | None = strawberry.field(description="Conclusion.")
     decision: ReviewDecision | None = strawberry.field(description="Operator's decision.")
     decision_reason: str | None = strawberry.field(description="What to rework (returned).")
+    materials: list[MaterialAssessment] = strawberry.field(
+        description="Assessments of the round's materials.")
 
 
 @strawberry.type(description="Something missing in a program under construction.")
@@ -256,6 +374,35 @@ class ModulePlacement:
     reasons: list[str] = strawberry.field(description="Why not placed (Russian).")
 
 
+def _registry_node(label: str, description: str) -> Any:
+    """A field loading the registry node whose uid is the object's `key`."""
+    async def resolve(root: Any, info: Info) -> Any:
+        return await load_node(info, label, root.key, project=True)
+
+    resolve.__annotations__ = {"root": Any, "info": Info, "return": NODE_CLASSES[label] | None}
+    return strawberry.field(resolver=resolve, description=description)
+
+
+@strawberry.type(description="A digital learning material a module of the program uses.")
+class ConstructorMaterial:
+    module_number: int
+    module_name: str
+    key: str = strawberry.field(description="Material key (ИНН автора:код).")
+    name: str | None = strawberry.field(description="Name; null when not in the registry.")
+    kind: ensure_enum(e.MaterialKind) | None  # type: ignore[valid-type]
+    status: ensure_enum(e.MaterialStatus) | None  # type: ignore[valid-type]
+    edition: str | None
+    hours: int | None
+    organization: str | None = strawberry.field(description="ИНН of the author.")
+    own: bool = strawberry.field(description="Authored by the program's developer.")
+    usable: bool = strawberry.field(
+        description="The program may use it (own and not archived, or approved).")
+    reason: str | None = strawberry.field(description="Why not usable (Russian).")
+    under_review: bool = strawberry.field(
+        description="In the open review round: every expert assesses it.")
+    material = _registry_node("LearningMaterial", "The material in the registry.")
+
+
 @strawberry.type(description="The program constructor's view of a program.")
 class ProgramConstructor:
     code: str
@@ -270,6 +417,10 @@ class ProgramConstructor:
         description="Current demand signals of the region for its competencies.")
     reviews: list[ProgramReview] = strawberry.field(description="Reviews, newest round first.")
     criteria: list[ReviewCriterion] = strawberry.field(description="Review criteria.")
+    materials: list[ConstructorMaterial] = strawberry.field(
+        description="Digital learning materials of its modules, in module order.")
+    material_criteria: list[ReviewCriterion] = strawberry.field(
+        description="Criteria every material of a review round is assessed by.")
     cohort_size: strawberry.Private[int] = 12
 
     @strawberry.field(description="Where each module could be delivered in the region now "
@@ -300,6 +451,34 @@ class ProgramConstructor:
         return sorted(out, key=lambda m: m.module_number)
 
 
+def material_assessment(a: dict[str, Any]) -> MaterialAssessment:
+    keys = list(rv.MATERIAL_CRITERIA)
+    return MaterialAssessment(
+        material=a["material"], edition=a["edition"],
+        scores=[a[f"score_{k}"] for k in keys], comments=[a.get(f"comment_{k}") for k in keys],
+        verdict=ReviewVerdict(a["verdict"]), summary=a.get("summary"))
+
+
+def constructor_materials(program: dict[str, Any], modules: list[dict[str, Any]],
+                          last_round: dict[str, Any] | None) -> list[ConstructorMaterial]:
+    developer = program["organization"]
+    open_round = set(last_round["materials"] or []) if (
+        last_round and last_round.get("decision") is None and program["status"] == "REVIEW"
+    ) else set()
+    out = []
+    for m in modules:
+        for t in m["materials"]:
+            reason = rv.unusable(developer, t)
+            out.append(ConstructorMaterial(
+                module_number=m["number"], module_name=m["name"], key=t["uid"],
+                name=t.get("name"), kind=e.MaterialKind(t["kind"]) if t.get("kind") else None,
+                status=e.MaterialStatus(t["status"]) if t.get("status") else None,
+                edition=t.get("edition"), hours=t.get("hours"),
+                organization=t.get("organization"), own=t.get("organization") == developer,
+                usable=reason is None, reason=reason, under_review=t["uid"] in open_round))
+    return out
+
+
 def review_of(r: dict[str, Any], names_visible: bool) -> ProgramReview:
     keys = list(rv.CRITERIA)
     done = r.get("status") == "DONE"
@@ -313,7 +492,8 @@ def review_of(r: dict[str, Any], names_visible: bool) -> ProgramReview:
         verdict=ReviewVerdict(r["verdict"]) if r.get("verdict") else None,
         summary=r.get("summary"),
         decision=ReviewDecision(r["decision"]) if r.get("decision") else None,
-        decision_reason=r.get("decision_reason"))
+        decision_reason=r.get("decision_reason"),
+        materials=[material_assessment(a) for a in r.get("materials") or []])
 
 
 # --- surveys --------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import types
+from collections.abc import Mapping
 from enum import Enum
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -17,55 +18,38 @@ from pydantic import BaseModel
 from strawberry.types.unset import UNSET
 
 from graph import models as m
-from graph.registry import LOAD_ORDER, REGISTRIES
-from schema.core import enums as _enums  # noqa: F401 - registers the GraphQL enums
-
-# Short English descriptions of model fields (GraphQL names are their camelCase).
-DOCS: dict[str, str] = {
-    "inn": "ИНН (10 or 12 digits, checksum).", "name": "Name.", "short_name": "Short name.",
-    "kind": "Kind.", "ogrn": "ОГРН (checksum).", "region": "Subject code of the region.",
-    "municipality": "ОКТМО of the municipality.", "address": "Address.", "website": "Website.",
-    "organization": "ИНН of the organization.", "code": "Code.",
-    "latitude": "Latitude (WGS 84).", "longitude": "Longitude (WGS 84).",
-    "workplaces": "Number of workplaces.", "inventory_number": "Inventory number.",
-    "type": "Type.", "site": "Site code within the organization.", "quantity": "Quantity.",
-    "status": "Status.", "year": "Year of manufacture or purchase.",
-    "personnel_number": "Personnel number.", "full_name": "Full name.", "role": "Role.",
-    "position": "Position.", "qualifications": "Qualifications (replace the whole list).",
-    "competency": "Competency code.", "expert_status": "Expert status.",
-    "valid_until": "Valid until.", "hours": "Hours.", "format": "Form of study.",
-    "network": "Run in network form (273-ФЗ art. 15).",
-    "competencies": "Competency codes.", "description": "Description.",
-    "approved_on": "Approval date.", "program": "Program code.",
-    "number": "Number within the program.", "requirements": "Equipment requirements.",
-    "min_staff": "Minimum staff.", "equipment_type": "Equipment type code.",
-    "scope": "Per workplace or per group.",
-}
+from graph.declare import Registry
+from graph.registry import REGISTRIES
+from schema.core import enums as _enums
 
 _NESTED: dict[type, type] = {}
 
 
-def _graphql_type(annotation: Any) -> Any:
+def _graphql_type(annotation: Any, docs: Mapping[str, str]) -> Any:
     origin = get_origin(annotation)
     if origin is Annotated:
-        return _graphql_type(get_args(annotation)[0])
+        return _graphql_type(get_args(annotation)[0], docs)
     if origin in (Union, types.UnionType):
-        return _graphql_type(next(a for a in get_args(annotation) if a is not type(None)))
+        return _graphql_type(next(a for a in get_args(annotation) if a is not type(None)), docs)
     if origin in (tuple, list):
-        return list[_graphql_type(get_args(annotation)[0])]  # type: ignore[misc]
+        return list[_graphql_type(get_args(annotation)[0], docs)]  # type: ignore[misc]
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         if annotation not in _NESTED:
-            _NESTED[annotation] = input_type(annotation, f"{annotation.__name__}Input")
+            _NESTED[annotation] = input_type(annotation, f"{annotation.__name__}Input", docs)
         return _NESTED[annotation]
-    if isinstance(annotation, type) and issubclass(annotation, Enum | str | int | float | bool):
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return _enums.ensure_enum(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, str | int | float | bool):
         return annotation
     if annotation is dt.date:
         return dt.date
     raise TypeError(f"no GraphQL input type for {annotation!r}")
 
 
-def input_type(model: type[BaseModel], name: str, *, patch: bool = False) -> type:
-    """A GraphQL input of `model`'s fields; a patch has every field optional and no keys."""
+def input_type(model: type[BaseModel], name: str, docs: Mapping[str, str], *,
+               patch: bool = False) -> type:
+    """A GraphQL input of `model`'s fields (described by `docs`); a patch has every field
+    optional and no keys."""
     keys = set(getattr(model, "KEY_FIELDS", ())) if patch else set()
     annotations: dict[str, Any] = {}
     namespace: dict[str, Any] = {"__annotations__": annotations, "__module__": __name__}
@@ -73,14 +57,14 @@ def input_type(model: type[BaseModel], name: str, *, patch: bool = False) -> typ
     for fname, info in model.model_fields.items():
         if fname in keys:
             continue
-        typ = _graphql_type(info.annotation)
+        typ = _graphql_type(info.annotation, docs)
         if info.is_required() and not patch:
             required.append(fname)
             annotations[fname] = typ
-            namespace[fname] = strawberry.field(description=DOCS.get(fname, fname))
+            namespace[fname] = strawberry.field(description=docs.get(fname, fname))
         else:
             annotations[fname] = typ | None
-            namespace[fname] = strawberry.field(default=UNSET, description=DOCS.get(fname, fname))
+            namespace[fname] = strawberry.field(default=UNSET, description=docs.get(fname, fname))
     # dataclass fields without defaults must come first
     order = required + [f for f in annotations if f not in required]
     namespace["__annotations__"] = {f: annotations[f] for f in order}
@@ -111,17 +95,22 @@ def _plain(value: Any) -> Any:
     return value
 
 
-# The roadmap is made from the federal template (`hub roadmap init`) and written through its
-# own mutations (status, targets, control points); every other registry is written here.
-ROADMAP = frozenset({"roadmap_activities", "control_points", "indicator_slots"})
+def field_docs(registry: Registry) -> dict[str, str]:
+    """Descriptions of a registry's fields and of its nested items' fields, as declared."""
+    api = registry.api
+    docs = {k: o.doc for k, o in (api.item[1].fields.items() if api.item else ())}
+    return {**docs, **{k: o.doc for k, o in api.node.fields.items()}}
 
-# registry → (model, GraphQL type name: the graph label)
+
+# registry → (model, GraphQL type name: the graph label): those with generic mutations (the
+# roadmap is written through its own).
 WRITABLE: dict[str, tuple[type[m.Node], str]] = {
-    name: (REGISTRIES[name].model, REGISTRIES[name].label)
-    for name in LOAD_ORDER if name not in ROADMAP
+    name: (r.model, r.label) for name, r in REGISTRIES.items() if r.write is not None  # type: ignore[misc]
 }
 
-INPUTS: dict[str, type] = {r: input_type(model, f"{name}Input") for r, (model, name) in WRITABLE.items()}
+INPUTS: dict[str, type] = {
+    r: input_type(model, f"{name}Input", field_docs(REGISTRIES[r]))
+    for r, (model, name) in WRITABLE.items()}
 PATCHES: dict[str, type] = {
-    r: input_type(model, f"{name}Patch", patch=True) for r, (model, name) in WRITABLE.items()
-}
+    r: input_type(model, f"{name}Patch", field_docs(REGISTRIES[r]), patch=True)
+    for r, (model, name) in WRITABLE.items()}

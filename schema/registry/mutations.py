@@ -31,10 +31,8 @@ from schema.core.ids import decode_id
 from schema.core.node import NODE_TYPES, context, wrap
 from schema.registry import types as _types  # noqa: F401 - registers the node types
 from schema.registry.inputs import INPUTS, PATCHES, WRITABLE, to_row
-from schema.situational import types as _activity_types  # noqa: F401 - and these
 
 T = TypeVar("T")
-WRITE = requires("write")
 MAX_BULK = 5000
 
 
@@ -187,6 +185,7 @@ def _with_global_id(err: RowError, global_ids: list[str]) -> RowError:
 
 def _mutations(registry: str) -> dict[str, Any]:
     model, name = WRITABLE[registry]
+    write = requires(REGISTRIES[registry].write or "write")
     node_cls = NODE_TYPES[model.LABEL]
     input_cls, patch_cls = INPUTS[registry], PATCHES[registry]
     snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
@@ -251,24 +250,24 @@ def _mutations(registry: str) -> dict[str, Any]:
     restore_many.__annotations__ = {"info": Info, "ids": ids, "return": BulkPayload[node_cls]}  # type: ignore[valid-type]
     return {
         f"create_{snake}": strawberry.mutation(
-            resolver=create_one, metadata=WRITE,
+            resolver=create_one, metadata=write,
             description=f"Register one {name}: created, or updated when its natural key exists "
                         "(idempotent)."),
         f"bulk_create_{snake}": strawberry.mutation(
-            resolver=create_many, metadata=WRITE,
+            resolver=create_many, metadata=write,
             description=f"Register many {name} items in one transaction (all or nothing)."),
         f"update_{snake}": strawberry.mutation(
-            resolver=update_one, metadata=WRITE, description=f"Change fields of one {name} (patch)."),
+            resolver=update_one, metadata=write, description=f"Change fields of one {name} (patch)."),
         f"retire_{snake}": strawberry.mutation(
-            resolver=retire_one, metadata=WRITE, description=f"Retire one {name}: kept, hidden from default lists."),
+            resolver=retire_one, metadata=write, description=f"Retire one {name}: kept, hidden from default lists."),
         f"bulk_retire_{snake}": strawberry.mutation(
-            resolver=retire_many, metadata=WRITE,
+            resolver=retire_many, metadata=write,
             description=f"Retire many {name} items (all or nothing)."),
         f"restore_{snake}": strawberry.mutation(
-            resolver=restore_one, metadata=WRITE,
+            resolver=restore_one, metadata=write,
             description=f"Bring a retired {name} back, as it was retired (audited)."),
         f"bulk_restore_{snake}": strawberry.mutation(
-            resolver=restore_many, metadata=WRITE,
+            resolver=restore_many, metadata=write,
             description=f"Bring many retired {name} items back (all or nothing)."),
     }
 

@@ -1,7 +1,7 @@
 """List fields of the registries: keyset connections with filter and sort inputs.
 
-Filter and sort inputs are generated from `graph.reads.LISTS`, so a filter added there (with
-its GraphQL type in `FILTER_TYPES`) appears in the API without more code.
+Filter and sort inputs are generated from each registry's declared listing
+(`graph.declare.ListSpec`): a filter declared there appears in the API without more code.
 """
 
 from __future__ import annotations
@@ -13,65 +13,24 @@ import strawberry
 from strawberry.types import Info
 
 from graph import privacy
+from graph.declare import Filter
 from graph.reads import LISTS, PEOPLE_FILTER, RELEVANCE
-from schema.core import enums as E
+from graph.registry import REGISTRIES
 from schema.core.access import requires
 from schema.core.connection import Connection, SortDirection, list_connection
 from schema.core.errors import api_error
-from schema.core.node import NODE_TYPES, context
+from schema.core.node import context
 from schema.registry import types as T
 
-# registry → (GraphQL type, field description)
+# registry → (GraphQL type, field description): every registry whose declaration has a list.
 LIST_FIELDS: dict[str, tuple[type, str]] = {
-    "regions": (T.Region, "Regions."),
-    "municipalities": (T.Municipality, "Municipalities."),
-    "organizations": (T.Organization, "Organizations of the network."),
-    "sites": (T.Site, "Sites (площадки, мастерские)."),
-    "equipment_types": (T.EquipmentType, "Equipment types (catalogue)."),
-    "equipment": (T.Equipment, "Equipment items."),
-    "staff": (T.Staff, ("Staff members. Every role lists them; `fullName` is personal data "
-                       "(152-ФЗ, see its description). Outside an admin's scope the default "
-                       "order is by uid, and a search or a sort by full name covers only the "
-                       "staff whose names the caller reads (FORBIDDEN for planners and "
-                       "viewers).")),
-    "competencies": (T.Competency, "Competencies."),
-    "infrastructure_lists": (T.InfrastructureList, "Infrastructure lists of competencies."),
-    "programs": (T.Program, "Education programs."),
-    "modules": (T.Module, "Program modules."),
-    "agreements": (T.PartnerAgreement, "Agreements between organizations."),
+    name: (T.NODE_CLASSES[r.label], r.api.list_doc)
+    for name, r in REGISTRIES.items() if r.api.list_doc is not None
 }
 
-_CODES = list[str]
-# Filter name → (type, description); per-registry overrides below.
-FILTER_TYPES: dict[str, tuple[Any, str]] = {
-    "region": (_CODES, "Subject codes of regions."),
-    "municipality": (_CODES, "ОКТМО codes of municipalities."),
-    "organization": (_CODES, "ИНН of organizations."),
-    "organization_kind": (list[E.OrganizationKind], "Kinds of the organization."),
-    "competency": (_CODES, "Competency codes."),
-    "competency_block": (_CODES, "Competency block codes."),
-    "site": (_CODES, "Site keys (ИНН:code)."),
-    "type": (_CODES, "Equipment type codes."),
-    "status": (list[E.EquipmentStatus], "Equipment statuses."),
-    "role": (list[E.StaffRole], "Staff roles."),
-    "expert_status": (list[E.ExpertStatus], "Expert statuses in any qualification."),
-    "standard": (list[E.CompetencyStandard], "Competency standards."),
-    "is_future": (bool, "Competencies of the future only (true) or others (false)."),
-    "is_digital": (bool, "Digital competencies only (true) or others (false)."),
-    "network": (bool, "Network-form programs only (true) or others (false)."),
-    "category": (_CODES, "Equipment categories."),
-    "program": (_CODES, "Program codes."),
-}
-FILTER_OVERRIDES: dict[str, dict[str, tuple[Any, str]]] = {
-    "organizations": {"kind": (list[E.OrganizationKind], "Kinds of organization.")},
-    "sites": {"kind": (list[E.SiteKind], "Kinds of site.")},
-    "agreements": {"kind": (list[E.AgreementKind], "Kinds of agreement."),
-                   "organization": (_CODES, "ИНН of a party.")},
-    "programs": {"type": (list[E.ProgramType], "Program types."),
-                 "status": (list[E.ProgramStatus], "Program statuses."),
-                 "organization": (_CODES, "ИНН of the developer.")},
-    "staff": {"organization": (_CODES, "ИНН of the employer.")},
-}
+
+def _filter_type(f: Filter) -> Any:
+    return bool if f.of is bool else list[f.of]  # type: ignore[name-defined]
 
 
 def _camel(name: str) -> str:
@@ -82,9 +41,9 @@ def _filter_input(registry: str, type_name: str) -> type:
     annotations: dict[str, Any] = {}
     namespace: dict[str, Any] = {"__annotations__": annotations, "__module__": __name__}
     for name in _public_filters(registry):
-        typ, description = FILTER_OVERRIDES.get(registry, {}).get(name) or FILTER_TYPES[name]
-        annotations[name] = typ | None
-        namespace[name] = strawberry.field(default=None, description=description)
+        f = LISTS[registry].filters[name]
+        annotations[name] = _filter_type(f) | None
+        namespace[name] = strawberry.field(default=None, description=f.doc)
     annotations["search"] = str | None
     namespace["search"] = strawberry.field(
         default=None, description="Full-text search over names (Russian stemming).")
@@ -182,7 +141,7 @@ def _list_field(registry: str, node_cls: Any, description: str) -> Any:
         "return": Connection[node_cls],  # type: ignore[valid-type]
     }
     return strawberry.field(resolver=resolve, description=description,
-                            metadata=requires("read"))
+                            metadata=requires(REGISTRIES[registry].read))
 
 
 Query = strawberry.type(
@@ -194,4 +153,4 @@ Query = strawberry.type(
     description="Reads of the registries.",
 )
 
-assert set(NODE_TYPES) >= {cls.LABEL for cls, _ in LIST_FIELDS.values()}  # type: ignore[attr-defined]
+

@@ -1,24 +1,46 @@
-"""GraphQL types of the registry nodes. Scalars come from stored properties (`prop`),
-links to one node from per-request loaders (`link`), nested lists from batched traversals
-(`nested`, capped by `first`)."""
+"""GraphQL types of the registry nodes, generated from each registry's declaration
+(`graph.declare.Api`, `node_class`). Scalars come from stored properties (`prop`), links from
+per-request loaders (`link`, `to_many`), nested lists from batched traversals (`nested`,
+capped by `first`); every field states the stored properties it reads (`needs`), so reads
+project only what a query selects."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import types
 from collections.abc import Awaitable
-from typing import Annotated, Any
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any, Union, get_args, get_origin
 
 import strawberry
+from pydantic import BaseModel
 from strawberry.types import Info
+from strawberry.types.field import StrawberryField
 
 from graph import privacy
+from graph.declare import Registry, Shape, ToOne
 from graph.enums import LABELS
 from graph.models import join_key
-from graph.values import date_of
+from graph.reads import TRAVERSALS, Props, traversal_query, union
+from graph.registry import REGISTRIES
+from graph.values import date_of, native
 from schema.core import enums as E
 from schema.core.errors import api_error
-from schema.core.node import Node, load_node, load_nodes, load_traversal, node_type, prop
+from schema.core.node import (
+    DEFAULT_NESTED,
+    Node,
+    check_limit,
+    load_node,
+    load_nodes,
+    load_traversal,
+    needs,
+    node_type,
+    prop,
+    selections,
+    wanted,
+    wrap,
+)
 
 First = Annotated[int, strawberry.argument(description="How many items (at most 100).")]
 IncludeRetired = Annotated[bool, strawberry.argument(description="Include retired items.")]
@@ -30,11 +52,7 @@ def _label_field(key: str, enum: type, description: str) -> Any:
         return None if value is None else LABELS[enum][enum(value)]
 
     resolve.__annotations__ = {"root": Any, "return": str | None}
-    return strawberry.field(resolver=resolve, description=description)
-
-
-def label_of(enum: type, key: str = "kind") -> Any:
-    return _label_field(key, enum, f"Russian label of `{key}`.")
+    return strawberry.field(resolver=resolve, description=description, metadata=needs(key))
 
 
 def link(label: str, type_name: str, description: str, *keys: str) -> Any:
@@ -43,24 +61,27 @@ def link(label: str, type_name: str, description: str, *keys: str) -> Any:
     async def resolve(root: Any, info: Info) -> Any:
         parts = [root._p.get(k) for k in keys]
         uid = None if any(p is None for p in parts) else join_key(*map(str, parts))
-        return await load_node(info, label, uid)
+        return await load_node(info, label, uid, project=True)
 
     resolve.__annotations__ = {"root": Any, "info": Info, "return": f"{type_name} | None"}
-    return strawberry.field(resolver=resolve, description=description)
+    return strawberry.field(resolver=resolve, description=description,
+                            metadata={**needs(*keys), "link": (label, keys)})
 
 
 def nested(traversal: str, type_name: str, description: str) -> Any:
     """A capped nested list through `graph.reads.TRAVERSALS[traversal]`."""
 
-    async def resolve(root: Any, info: Info, first: int = 50,
+    async def resolve(root: Any, info: Info, first: int = DEFAULT_NESTED,
                       include_retired: bool = False) -> Any:
-        items = await load_traversal(info, traversal, root._p["uid"], first, include_retired)
+        items = await load_traversal(info, traversal, root._p["uid"], first, include_retired,
+                                     project=True)
         return [node for node, _ in items]
 
     resolve.__annotations__ = {"root": Any, "info": Info, "first": First,
                                "include_retired": IncludeRetired,
                                "return": f"list[{type_name}]"}
-    return strawberry.field(resolver=resolve, description=description)
+    return strawberry.field(resolver=resolve, description=description,
+                            metadata={**needs(), "related": traversal})
 
 
 # --- personal data (152-ФЗ): the rule is `graph.privacy`; these apply it to API objects --------
@@ -140,150 +161,194 @@ PERSONAL_NOTE = (" Personal data (152-ФЗ): null unless the caller is an admin,
                  "get null.")
 
 
-@node_type
-@strawberry.type(description="A subject of the Russian Federation.")
-class Region(Node):
-    LABEL = "Region"
-    code: str = prop("code", str, "Subject code (two or three digits).")
-    name: str = prop("name", str, "Name.")
-    municipalities: list[Municipality] = nested("region_municipalities", "Municipality",
-                                                "Municipalities of the region.")
-    organizations: list[Organization] = nested("region_organizations", "Organization",
-                                               "Organizations registered in the region.")
+# --- node types, generated from the registries' declarations (`graph.declare.Api`) -----------
+
+_SCOPED = (" Personal data (152-ФЗ): only those in the caller's scope (admin: all, operator: "
+           "cohorts of its region, registrar: cohorts of its organizations); null with "
+           "FORBIDDEN for planners and viewers.")
 
 
-@node_type
-@strawberry.type(description="A municipality (ОКТМО).")
-class Municipality(Node):
-    LABEL = "Municipality"
-    oktmo: str = prop("oktmo", str, "ОКТМО code.")
-    name: str = prop("name", str, "Name.")
-    region_code: str = prop("region", str, "Subject code of the region.")
-    region: Region | None = link("Region", "Region", "The region.", "region")
-    organizations: list[Organization] = nested("municipality_organizations", "Organization",
-                                               "Organizations in the municipality.")
-    sites: list[Site] = nested("municipality_sites", "Site", "Sites in the municipality.")
+def _people_nested(traversal: str, type_name: str, description: str) -> Any:
+    """A nested list of personal records (`graph.privacy`): all for an admin, those in the
+    caller's scope for an operator or registrar (filtered in the query, before `first`),
+    FORBIDDEN (null) for roles that read no people."""
+    target = TRAVERSALS[traversal].target
+
+    async def resolve(root: Any, info: Info, first: int = 50,
+                      include_retired: bool = False) -> Any:
+        scope = people_scope(info)
+        if scope.nothing:
+            raise people_forbidden(info, scope)
+        if scope.everything:
+            items = await load_traversal(info, traversal, root._p["uid"], first, include_retired,
+                                         project=True)
+            return [n for n, _ in items]
+        check_limit(first)
+        ctx = info.context
+
+        async def load(keys: list[tuple[str, Props]]) -> list[Any]:
+            query, params = traversal_query(
+                traversal, list(dict.fromkeys(u for u, _ in keys)), limit=first,
+                include_retired=include_retired, people=scope.param(),
+                props=union([p for _, p in keys]))
+            rows = await ctx.read(query, **params)
+            found = {r["uid"]: r["items"] for r in rows}
+            return [[wrap(target, i["props"]) for i in found.get(u, [])] for u, _ in keys]
+
+        key = ("people", traversal, first, include_retired)
+        props = wanted(selections(info), target)
+        return await ctx.loader(key, load).load((root._p["uid"], props))
+
+    resolve.__annotations__ = {"root": Any, "info": Info, "first": First,
+                               "include_retired": IncludeRetired,
+                               "return": f"list[{type_name}] | None"}
+    return strawberry.field(resolver=resolve, description=description + _SCOPED,
+                            metadata=needs())
 
 
-@node_type
-@strawberry.type(description="An organization of the network: ЦОПП, college, employer…")
-class Organization(Node):
-    LABEL = "Organization"
-    inn: str = prop("inn", str, "ИНН (natural key).")
-    name: str = prop("name", str, "Full name.")
-    short_name: str | None = prop("short_name", str | None, "Short name.")
-    kind: E.OrganizationKind = prop("kind", E.OrganizationKind, "Kind of organization.")
-    kind_label: str | None = label_of(E.OrganizationKind)
-    ogrn: str | None = prop("ogrn", str | None, "ОГРН.")
-    region_code: str = prop("region", str, "Subject code of the region.")
-    municipality_code: str | None = prop("municipality", str | None, "ОКТМО of the municipality.")
-    address: str | None = prop("address", str | None, "Address.")
-    website: str | None = prop("website", str | None, "Website.")
-    region: Region | None = link("Region", "Region", "The region.", "region")
-    municipality: Municipality | None = link("Municipality", "Municipality",
-                                             "The municipality.", "municipality")
-    sites: list[Site] = nested("organization_sites", "Site", "Sites of the organization.")
-    staff: list[Staff] = nested("organization_staff", "Staff", "Staff working here.")
-    equipment: list[Equipment] = nested("organization_equipment", "Equipment",
-                                        "Equipment at the organization's sites.")
-    programs: list[Program] = nested("organization_programs", "Program",
-                                     "Programs the organization developed.")
-    agreements: list[PartnerAgreement] = nested("organization_agreements", "PartnerAgreement",
-                                                "Agreements the organization is a party to.")
+def to_many(label: str, description: str, key: str) -> Any:
+    """A field loading the `label` nodes whose uids the list property `key` holds."""
+    async def resolve(root: Any, info: Info) -> Any:
+        return await load_nodes(info, label, list(root._p.get(key) or []), project=True)
+
+    resolve.__annotations__ = {"root": Any, "info": Info, "return": f"list[{label}]"}
+    return strawberry.field(resolver=resolve, description=description, metadata=needs(key))
 
 
-@node_type
-@strawberry.type(description="A site (площадка, мастерская) of an organization.")
-class Site(Node):
-    LABEL = "Site"
-    organization_inn: str = prop("organization", str, "ИНН of the owner.")
-    code: str = prop("code", str, "Site code within the organization.")
-    name: str = prop("name", str, "Name.")
-    kind: E.SiteKind = prop("kind", E.SiteKind, "Kind of site.")
-    kind_label: str | None = label_of(E.SiteKind)
-    address: str | None = prop("address", str | None, "Address.")
-    municipality_code: str = prop("municipality", str, "ОКТМО of the municipality.")
-    latitude: float | None = prop("latitude", float | None, "Latitude (WGS 84).")
-    longitude: float | None = prop("longitude", float | None, "Longitude (WGS 84).")
-    workplaces: int = prop("workplaces", int, "Number of workplaces.")
-    organization: Organization | None = link("Organization", "Organization", "The owner.",
-                                             "organization")
-    municipality: Municipality | None = link("Municipality", "Municipality",
-                                             "The municipality.", "municipality")
-    equipment: list[Equipment] = nested("site_equipment", "Equipment", "Equipment on site.")
+def _personal(registry: str, key: str, typ: Any, description: str) -> Any:
+    def resolve(root: Any, info: Info) -> Any:
+        value = root._p.get(key)
+        if isinstance(value, list | tuple):
+            value = list(value)
+        return personal_value(info, registry, root._p, native(value))
+
+    resolve.__annotations__ = {"root": Any, "info": Info, "return": typ | None}
+    return strawberry.field(resolver=resolve, description=description + PERSONAL_NOTE,
+                            metadata=needs(key))
 
 
-@node_type
-@strawberry.type(description="A catalogue type of equipment.")
-class EquipmentType(Node):
-    LABEL = "EquipmentType"
-    code: str = prop("code", str, "Catalogue code.")
-    name: str = prop("name", str, "Name.")
-    category: str | None = prop("category", str | None, "Category.")
-    unit: str = prop("unit", str, "Unit of measure.")
-    equipment: list[Equipment] = nested("equipment_type_equipment", "Equipment",
-                                        "Equipment items of this type.")
-    required_by: list[InfrastructureList] = nested(
-        "equipment_type_required_by", "InfrastructureList",
-        "Infrastructure lists requiring this type.")
+def _items(key: str, item_cls: type, defaults: dict[str, Any], description: str) -> Any:
+    def resolve(root: Any) -> Any:
+        return [item_cls(_p={**defaults, **i}) for i in _json_list(root._p.get(key))]  # type: ignore[call-arg]
+
+    resolve.__annotations__ = {"root": Any, "return": list[item_cls]}  # type: ignore[valid-type]
+    return strawberry.field(resolver=resolve, description=description, metadata=needs(key))
 
 
-@node_type
-@strawberry.type(description="An equipment item (inventory record) at a site.")
-class Equipment(Node):
-    LABEL = "Equipment"
-    organization_inn: str = prop("organization", str, "ИНН of the owner.")
-    inventory_number: str = prop("inventory_number", str, "Inventory number.")
-    type_code: str = prop("type", str, "Equipment type code.")
-    site_code: str = prop("site", str, "Site code within the organization.")
-    name: str | None = prop("name", str | None, "Name (model).")
-    quantity: int = prop("quantity", int, "Quantity.")
-    status: E.EquipmentStatus = prop("status", E.EquipmentStatus, "Condition.")
-    status_label: str | None = label_of(E.EquipmentStatus, "status")
-    year: int | None = prop("year", int | None, "Year of manufacture or purchase.")
-    type: EquipmentType | None = link("EquipmentType", "EquipmentType", "The type.", "type")
-    site: Site | None = link("Site", "Site", "The site.", "organization", "site")
-    organization: Organization | None = link("Organization", "Organization", "The owner.",
-                                             "organization")
+def _out_type(annotation: Any) -> Any:
+    """The Python type a model field is shown as: enums are GraphQL enums, lists lists."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _out_type(get_args(annotation)[0])
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return E.ensure_enum(annotation)
+    if origin in (Union, types.UnionType):
+        inner = [a for a in get_args(annotation) if a is not type(None)]
+        return _out_type(inner[0]) | None
+    if origin in (tuple, list):
+        return list[_out_type(get_args(annotation)[0])]  # type: ignore[misc]
+    return annotation
 
 
-@strawberry.type(description="A staff member's qualification in a competency.")
-class Qualification:
-    _p: strawberry.Private[dict[str, Any]]
-    competency_code: str = prop("competency", str, "Competency code.")
-    expert_status: E.ExpertStatus = prop("expert_status", E.ExpertStatus, "Expert status.")
-    expert_status_label: str | None = label_of(E.ExpertStatus, "expert_status")
+def _shape_fields(shape: Shape, model: type[BaseModel], registry: str | None,
+                  item: tuple[str, type, dict[str, Any]] | None) -> dict[str, Any]:
+    """Annotations and fields of an object of `model` as `shape` shows it."""
+    personal = set(privacy.PERSONAL.get(registry or "", ()))
+    annotations: dict[str, Any] = {}
+    namespace: dict[str, Any] = {}
+    for key, info in model.model_fields.items():
+        out = shape.fields.get(key)
+        if out is None:
+            continue
+        name = out.name or key
+        typ = _out_type(info.annotation)
+        if item is not None and key == item[0]:
+            annotations[name] = list[item[1]]  # type: ignore[valid-type]
+            namespace[name] = _items(key, item[1], item[2], out.doc)
+        elif key in personal and registry is not None:
+            annotations[name] = typ | None
+            namespace[name] = _personal(registry, key, typ, out.doc)
+        else:
+            annotations[name] = typ
+            namespace[name] = prop(key, typ, out.doc)
+        if key in shape.labels:
+            enum = next(a for a in (get_args(typ) or (typ,)) if isinstance(a, type))
+            annotations[f"{name}_label"] = str | None
+            namespace[f"{name}_label"] = _label_field(key, enum, f"Russian label of `{key}`.")
+    for lnk in shape.links:
+        if isinstance(lnk, ToOne):
+            annotations[lnk.name] = f"{lnk.label} | None"
+            namespace[lnk.name] = link(lnk.label, lnk.label, lnk.doc, *lnk.keys)
+        else:
+            annotations[lnk.name] = f"list[{lnk.label}]"
+            namespace[lnk.name] = to_many(lnk.label, lnk.doc, lnk.key)
+    namespace["__annotations__"] = annotations
+    return namespace
 
-    @strawberry.field(description="Valid until.")
-    def valid_until(self) -> dt.date | None:
-        return _date(self._p.get("valid_until"))
 
-    @strawberry.field(description="The competency.")
-    async def competency(self, info: Info) -> Competency | None:
-        return await load_node(info, "Competency", self._p.get("competency"))
+_ITEM_TYPES: dict[str, type] = {}
 
 
-@node_type
-@strawberry.type(description="A staff member (teacher, master, expert…).")
-class Staff(Node):
-    LABEL = "Staff"
-    organization_inn: str = prop("organization", str, "ИНН of the employer.")
-    personnel_number: str = prop("personnel_number", str, "Personnel number.")
-    role: E.StaffRole = prop("role", E.StaffRole, "Role.")
-    role_label: str | None = label_of(E.StaffRole, "role")
-    position: str | None = prop("position", str | None, "Position.")
-    organization: Organization | None = link("Organization", "Organization", "The employer.",
-                                             "organization")
+def _item_type(name: str, shape: Shape, model: type[BaseModel]) -> tuple[type, dict[str, Any]]:
+    """The GraphQL type of a nested list's items (one per name, shared by registries) and the
+    model defaults filled into items stored without them."""
+    defaults = {k: (v.default.value if isinstance(v.default, Enum) else v.default)
+                for k, v in model.model_fields.items()
+                if not v.is_required() and v.default is not None}
+    if name not in _ITEM_TYPES:
+        namespace = _shape_fields(shape, model, None, None)
+        namespace["__annotations__"]["_p"] = strawberry.Private[dict[str, Any]]
+        namespace["__module__"] = __name__
+        cls = _ITEM_TYPES[name] = strawberry.type(type(name, (), namespace),
+                                                  description=shape.doc)
+        globals()[name] = cls
+    return _ITEM_TYPES[name], defaults
 
-    @strawberry.field(description="Full name (ФИО)." + PERSONAL_NOTE)
-    def full_name(self, info: Info) -> str | None:
-        return personal_value(info, "staff", self._p, self._p.get("full_name"))
 
-    @strawberry.field(description="Qualifications per competency.")
-    def qualifications(self) -> list[Qualification]:
-        return [Qualification(_p={**q, "expert_status": q.get("expert_status", "NONE")})
-                for q in _json_list(self._p.get("qualifications"))]
+def _item_model(registry: Registry) -> type[BaseModel]:
+    assert registry.items is not None
+    annotation = _out_type(registry.model.model_fields[registry.items.field].annotation)
+    return get_args(annotation)[0]  # type: ignore[no-any-return]
 
+
+def node_class(registry: Registry, extra: type | None = None) -> type[Node]:
+    """The GraphQL node type of a registry: named by its label, fields from its declaration,
+    plus the `extra` class's own fields (computed ones the declaration cannot say)."""
+    api = registry.api
+    item = None
+    if api.item is not None and registry.items is not None:
+        item_cls, defaults = _item_type(api.item[0], api.item[1], _item_model(registry))
+        item = (registry.items.field, item_cls, defaults)
+    namespace = _shape_fields(api.node, registry.model, registry.name, item)
+    for rel in api.related:
+        target = TRAVERSALS[rel.traversal].target
+        if privacy.is_personal(BY_LABEL_NAME[target]):
+            namespace["__annotations__"][rel.name] = f"list[{target}] | None"
+            namespace[rel.name] = _people_nested(rel.traversal, target, rel.doc)
+        else:
+            namespace["__annotations__"][rel.name] = f"list[{target}]"
+            namespace[rel.name] = nested(rel.traversal, target, rel.doc)
+    if extra is not None:
+        namespace.update({k: v for k, v in vars(extra).items()
+                          if isinstance(v, StrawberryField)})
+    namespace.update(LABEL=registry.label, __module__=__name__)
+    if privacy.is_personal(registry.name):
+        namespace["is_type_of"] = classmethod(_guarded)
+    cls = strawberry.type(type(registry.label, (Node,), namespace), description=api.node.doc)
+    globals()[registry.label] = cls
+    return node_type(cls)
+
+
+def _guarded(cls: Any, obj: Any, info: Any) -> Any:
+    """Every record of a wholly personal registry the API returns passes here: FORBIDDEN
+    outside the caller's scope."""
+    return isinstance(obj, cls) and guard_record(info, BY_LABEL_NAME[cls.LABEL], obj._p)
+
+
+BY_LABEL_NAME = {r.label: name for name, r in REGISTRIES.items()}
+
+
+# --- computed fields the declarations cannot say ----------------------------------------------
 
 @strawberry.type(description="A staff member qualified in a competency.")
 class QualifiedStaff:
@@ -301,34 +366,20 @@ class CompetencySite:
         description="Equipment types in the infrastructure list.")
 
 
-@node_type
-@strawberry.type(description="A competency (WorldSkills, Профессионалитет, ФГОС…).")
-class Competency(Node):
-    LABEL = "Competency"
-    code: str = prop("code", str, "Code.")
-    name: str = prop("name", str, "Name.")
-    block_code: str | None = prop("block_code", str | None, "Code of the competency block.")
-    block: str | None = prop("block", str | None, "Competency block.")
-    standard: E.CompetencyStandard = prop("standard", E.CompetencyStandard, "Standard.")
-    is_future: bool = prop("is_future", bool, "A competency of the future.")
-    is_digital: bool = prop("is_digital", bool, "A digital economy competency.")
-    infrastructure_list: InfrastructureList | None = link(
-        "InfrastructureList", "InfrastructureList", "The infrastructure list.", "uid")
-    programs: list[Program] = nested("competency_programs", "Program",
-                                     "Programs developing the competency.")
-    modules: list[Module] = nested("competency_modules", "Module", "Modules for it.")
+class CompetencyExtra:
+    _p: dict[str, Any]
 
-    @strawberry.field(description="Staff qualified in the competency.")
+    @strawberry.field(description="Staff qualified in the competency.", metadata=needs())
     async def qualified_staff(self, info: Info, first: First = 50,
                               include_retired: IncludeRetired = False) -> list[QualifiedStaff]:
         items = await load_traversal(info, "competency_staff", self._p["uid"], first,
                                      include_retired)
         return [QualifiedStaff(staff=node, expert_status=E.ExpertStatus(
                     (x or {}).get("expert_status") or "NONE"),
-                    valid_until=_date((x or {}).get("valid_until"))) for node, x in items]
+                    valid_until=date_of((x or {}).get("valid_until"))) for node, x in items]
 
     @strawberry.field(description="Sites with working equipment its infrastructure list "
-                                  "requires, most types covered first.")
+                                  "requires, most types covered first.", metadata=needs())
     async def sites(self, info: Info, first: First = 50,
                     include_retired: IncludeRetired = False) -> list[CompetencySite]:
         items = await load_traversal(info, "competency_sites", self._p["uid"], first,
@@ -337,125 +388,53 @@ class Competency(Node):
                                required_types=(x or {})["required_types"]) for node, x in items]
 
 
-@strawberry.type(description="An equipment type needed, per workplace or per group.")
-class Requirement:
-    _p: strawberry.Private[dict[str, Any]]
-    equipment_type_code: str = prop("equipment_type", str, "Equipment type code.")
-    quantity: int = prop("quantity", int, "Quantity.")
-    scope: E.RequirementScope = prop("scope", E.RequirementScope, "Per workplace or group.")
-    scope_label: str | None = label_of(E.RequirementScope, "scope")
-
-    @strawberry.field(description="The equipment type.")
-    async def equipment_type(self, info: Info) -> EquipmentType | None:
-        return await load_node(info, "EquipmentType", self._p.get("equipment_type"))
+PARTICIPANT_FIELDS = ("participants_school", "participants_college", "participants_employed",
+                      "participants_pre_retirement", "participants_unemployed",
+                      "participants_college_staff")
 
 
-def _requirements(value: Any) -> list[Requirement]:
-    return [Requirement(_p={**r, "scope": r.get("scope", "PER_WORKPLACE")})
-            for r in _json_list(value)]
+class CareerGuidanceEventExtra:
+    _p: dict[str, Any]
+
+    @strawberry.field(description="Participants, all categories.",
+                      metadata=needs(*PARTICIPANT_FIELDS))
+    def participants(self) -> int:
+        return sum(int(self._p.get(f) or 0) for f in PARTICIPANT_FIELDS)
 
 
-@node_type
-@strawberry.type(description="The infrastructure list of a competency.")
-class InfrastructureList(Node):
-    LABEL = "InfrastructureList"
-    competency_code: str = prop("competency", str, "Competency code.")
-    name: str | None = prop("name", str | None, "Name.")
-    min_staff: int = prop("min_staff", int, "Minimum staff to run it.")
-    expert_required: bool = prop("expert_required", bool, "An expert is required.")
-    competency: Competency | None = link("Competency", "Competency", "The competency.",
-                                         "competency")
+EXTRA: dict[str, type] = {"Competency": CompetencyExtra,
+                          "CareerGuidanceEvent": CareerGuidanceEventExtra}
 
-    @strawberry.field(description="Equipment types required.")
-    def items(self) -> list[Requirement]:
-        return _requirements(self._p.get("items"))
+NODE_CLASSES: dict[str, type[Node]] = {
+    r.label: node_class(r, EXTRA.get(r.label)) for r in REGISTRIES.values()}
 
-
-@node_type
-@strawberry.type(description="An education program (additional professional education).")
-class Program(Node):
-    LABEL = "Program"
-    code: str = prop("code", str, "Code.")
-    name: str = prop("name", str, "Name.")
-    type: E.ProgramType = prop("type", E.ProgramType, "Type (federal template).")
-    type_label: str | None = label_of(E.ProgramType, "type")
-    status: E.ProgramStatus = prop("status", E.ProgramStatus, "Lifecycle status.")
-    status_label: str | None = label_of(E.ProgramStatus, "status")
-    hours: int = prop("hours", int, "Length in academic hours.")
-    format: E.ProgramFormat = prop("format", E.ProgramFormat, "Form of study.")
-    network: bool = prop("network", bool, "Run in network form (273-ФЗ art. 15).")
-    organization_inn: str = prop("organization", str, "ИНН of the developer.")
-    competency_codes: list[str] = prop("competencies", list[str], "Competency codes.")
-    description: str | None = prop("description", str | None, "Description.")
-    approved_on: dt.date | None = prop("approved_on", dt.date | None, "Approval date.")
-    organization: Organization | None = link("Organization", "Organization", "The developer.",
-                                             "organization")
-    modules: list[Module] = nested("program_modules", "Module", "Modules in order.")
-    agreements: list[PartnerAgreement] = nested("program_agreements", "PartnerAgreement",
-                                                "Agreements to run the program.")
-
-    @strawberry.field(description="Competencies the program develops.")
-    async def competencies(self, info: Info) -> list[Competency]:
-        return await load_nodes(info, "Competency", list(self._p.get("competencies") or []))
-
-
-@node_type
-@strawberry.type(description="A module of a program.")
-class Module(Node):
-    LABEL = "Module"
-    program_code: str = prop("program", str, "Program code.")
-    number: int = prop("number", int, "Number within the program.")
-    name: str = prop("name", str, "Name.")
-    hours: int = prop("hours", int, "Hours.")
-    competency_code: str | None = prop("competency", str | None, "Competency code.")
-    min_staff: int = prop("min_staff", int, "Minimum staff.")
-    program: Program | None = link("Program", "Program", "The program.", "program")
-    competency: Competency | None = link("Competency", "Competency", "The competency.",
-                                         "competency")
-
-    @strawberry.field(description="Equipment types required.")
-    def requirements(self) -> list[Requirement]:
-        return _requirements(self._p.get("requirements"))
-
-
-@strawberry.type(description="A party to an agreement.")
-class Party:
-    _p: strawberry.Private[dict[str, Any]]
-    organization_inn: str = prop("organization", str, "ИНН of the party.")
-    role: E.PartyRole = prop("role", E.PartyRole, "Role.")
-    role_label: str | None = label_of(E.PartyRole, "role")
-    responsibilities: str | None = prop("responsibilities", str | None, "Responsibilities.")
-    organization: Organization | None = link("Organization", "Organization",
-                                             "The organization.", "organization")
-
-
-@node_type
-@strawberry.type(description="An agreement between organizations (network form, partnership…).")
-class PartnerAgreement(Node):
-    LABEL = "PartnerAgreement"
-    base_organization_inn: str = prop("base_organization", str, "ИНН of the base organization.")
-    number: str = prop("number", str, "Number.")
-    kind: E.AgreementKind = prop("kind", E.AgreementKind, "Kind.")
-    kind_label: str | None = label_of(E.AgreementKind)
-    subject: str = prop("subject", str, "Subject.")
-    signed_on: dt.date = prop("signed_on", dt.date, "Signing date.")
-    valid_from: dt.date = prop("valid_from", dt.date, "Start date.")
-    valid_to: dt.date | None = prop("valid_to", dt.date | None, "End date.")
-    program_code: str | None = prop("program", str | None, "Program code (network form).")
-    learners: int | None = prop("learners", int | None, "Number of learners.")
-    resources: str | None = prop("resources", str | None, "Resources used.")
-    documents_issued: str | None = prop("documents_issued", str | None, "Documents issued.")
-    program: Program | None = link("Program", "Program", "The program.", "program")
-
-    @strawberry.field(description="Parties with their roles.")
-    def parties(self) -> list[Party]:
-        return [Party(_p=p) for p in _json_list(self._p.get("parties"))]
+if TYPE_CHECKING:  # names other modules annotate with; at run time the generated classes
+    Region = Node
+    Municipality = Node
+    Organization = Node
+    Site = Node
+    EquipmentType = Node
+    Equipment = Node
+    Staff = Node
+    Competency = Node
+    InfrastructureList = Node
+    Program = Node
+    Module = Node
+    PartnerAgreement = Node
+    Cohort = Node
+    Learner = Node
+    Enrollment = Node
+    CareerGuidanceEvent = Node
+    StaffTraining = Node
+    DemandSignal = Node
+    DigitalResource = Node
+    ReferenceDocument = Node
+    RoadmapActivity = Node
+    ControlPoint = Node
+    IndicatorSlot = Node
 
 
 def _json_list(value: Any) -> list[dict[str, Any]]:
     if value is None:
         return []
     return json.loads(value) if isinstance(value, str) else list(value)
-
-
-_date = date_of

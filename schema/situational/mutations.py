@@ -17,10 +17,11 @@ from graph.roadmap import update_roadmap_async
 from graph.validation import RowError
 from graph.writes import fetch_cypher
 from schema.core.access import requires
+from schema.core.enums import RoadmapStatus
 from schema.core.errors import FieldError, field_error
 from schema.core.node import context, wrap
+from schema.registry import types as T
 from schema.registry.mutations import principal_of
-from schema.situational import types as T
 
 
 @strawberry.type(description="Result of a roadmap write: the stored node, or why it was refused.")
@@ -33,7 +34,7 @@ class RoadmapPayload:
 
 @strawberry.input(description="Changes to a roadmap activity (unset fields untouched).")
 class RoadmapActivityPatch:
-    status: T.RoadmapStatus | None = UNSET
+    status: RoadmapStatus | None = UNSET
     evidence: list[str] | None = strawberry.field(
         default=UNSET, description="Links to confirming documents (replace the list).")
     notes: str | None = UNSET

@@ -10,44 +10,12 @@ import strawberry
 from strawberry.types import Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
-from graph import activities as _activities  # noqa: F401 - registers list specs
 from graph import kpi as K
-from graph.errors import NotFound
+from graph.errors import DomainError, NotFound
 from schema.core.access import requires
 from schema.core.node import context
-from schema.registry.resolvers import FILTER_OVERRIDES, FILTER_TYPES, _list_field
 from schema.registry.types import people_forbidden, people_scope
 from schema.situational import types as T
-
-_CODES = list[str]
-FILTER_TYPES.setdefault("learner", (_CODES, "External ids of learners."))
-FILTER_OVERRIDES.update({
-    "learners": {"category": (list[T.LearnerCategory], "Learner categories.")},
-    "enrollments": {"status": (list[T.EnrollmentStatus], "Enrollment statuses.")},
-    "career_guidance_events": {"kind": (list[T.CareerGuidanceKind], "Kinds of activity."),
-                               "organization": (_CODES, "ИНН of the organizer.")},
-    "digital_resources": {"kind": (list[T.DigitalResourceKind], "Kinds of resource.")},
-    "reference_documents": {"kind": (list[T.ReferenceDocumentKind], "Kinds of document.")},
-    "cohorts": {"organization": (_CODES, "ИНН of the organization running the cohort.")},
-})
-
-LIST_FIELDS: dict[str, tuple[type, str]] = {
-    "cohorts": (T.Cohort, "Cohorts (program runs)."),
-    "learners": (T.Learner, ("Pseudonymous learners. Personal data (152-ФЗ): an admin lists "
-                            "all, a region's operator the learners of its region, a registrar "
-                            "the learners enrolled in cohorts its organizations run; FORBIDDEN "
-                            "for planners and viewers (dashboards give the counts).")),
-    "enrollments": (T.Enrollment, ("Enrollments of learners in cohorts. Personal data "
-                                  "(152-ФЗ): an admin lists all, a region's operator those in "
-                                  "cohorts of organizations of its region, a registrar those "
-                                  "in cohorts its organizations run; FORBIDDEN for planners "
-                                  "and viewers (dashboards give the counts).")),
-    "career_guidance_events": (T.CareerGuidanceEvent, "Career-guidance activities."),
-    "staff_trainings": (T.StaffTraining, "Staff qualification upgrades."),
-    "demand_signals": (T.DemandSignal, "Labour-market demand signals."),
-    "digital_resources": (T.DigitalResource, "ICT resources."),
-    "reference_documents": (T.ReferenceDocument, "Reference documents."),
-}
 
 # Dashboard fields → the query parts they need.
 _PARTS = {"kpis": "kpis", "matrix": "matrix", "roadmap": "roadmap"}
@@ -74,24 +42,40 @@ def not_found(argument: str, value: str, what: str) -> NotFound:
                     argument=argument, value=value)
 
 
-async def situational_centre(info: Info, region: str, period: str,
-                             as_of: dt.date | None = None) -> T.SituationalCentre:
+async def situational_centre(info: Info, region: str | None, period: str,
+                             as_of: dt.date | None = None,
+                             regions: list[str] | None = None) -> T.SituationalCentre:
+    """One region, a list of regions, or (neither) every region: the federal view."""
+    if region is not None and regions is not None:
+        raise DomainError("укажите либо region, либо regions (не оба)", argument="regions")
+    if regions is not None and not regions:
+        raise DomainError("regions: пустой список; для всей страны не указывайте ни region, "
+                          "ни regions", argument="regions")
     p = K.parse_period(period)
     as_of = as_of or dt.date.today()
     parts = parts_for(info)
     ctx = context(info)
+    if region is not None:
+        names = [region]
+    elif regions is not None:
+        names = sorted(set(regions))
+    else:
+        names = sorted((await ctx.read(K.ALL_REGIONS_CYPHER))[0]["regions"])
+    query, params = K.dashboard_query(names, p, parts, as_of)
 
     async def compute() -> K.Dashboard:
-        # one statement for everything selected (or just the region check), shared by the
-        # screens asking at once; it also says whether the region exists
-        rows = await ctx.read(K.dashboard_cypher(parts), **K.dashboard_params(region, p, as_of))
-        return K.parse_dashboard(rows[0], region, p)
+        # one statement for everything selected, shared by the screens asking at once; it
+        # also names the regions asked for that do not exist
+        rows = await ctx.read(query, **params)
+        return K.parse_dashboard(rows[0], names, p)
 
-    board = await ctx.dashboards.get((region, p, as_of, parts), compute)
-    if not board.region_known:
-        raise not_found("region", region, "Регион")
+    board = await ctx.dashboards.get((tuple(names), p, as_of, parts), compute)
+    if board.unknown_regions:
+        argument = "region" if region is not None else "regions"
+        raise not_found(argument, board.unknown_regions[0], "Регион")
     return T.SituationalCentre(
-        _board=board, region=region, period=p.label, period_start=p.start, period_end=p.end,
+        _board=board, region=names[0] if len(names) == 1 else None, regions=names,
+        period=p.label, period_start=p.start, period_end=p.end,
         previous_period=board.previous.label, as_of=as_of)
 
 
@@ -108,21 +92,32 @@ async def learner_portfolio(info: Info, external_id: str) -> T.Portfolio | None:
 
 
 # The arguments of a dashboard, for the query and its subscription alike.
-RegionArg = Annotated[str, strawberry.argument(description="Subject code, e.g. 52.")]
+RegionArg = Annotated[str | None, strawberry.argument(
+    description="Subject code, e.g. 52. Without it and without `regions`: every region.")]
+RegionsArg = Annotated[list[str] | None, strawberry.argument(
+    description="Subject codes: the dashboard of these regions together (flows summed, a "
+                "person counted once); instead of `region`.")]
 PeriodArg = Annotated[str, strawberry.argument(
     description="2025, 2025-Q2, 2025-05 or 2025-01-01..2025-06-30.")]
 AsOfArg = Annotated[dt.date | None, strawberry.argument(
     description="Date for the roadmap's overdue state; default today.")]
 
 
-@strawberry.type(description="Situational centre: dashboard, portfolio, activity registries.")
+@strawberry.type(description="Situational centre: dashboard and portfolio.")
 class SituationalQuery:
+    # Who reads it: every role (`read`), any region and the federal view alike — the same rule
+    # as for one region: aggregate counts, no personal data.
     @strawberry.field(description="KPIs, supply × demand and the roadmap of a region for a "
-                                  "period — one database round trip for everything selected.",
+                                  "period; with `regions` of those regions together, with "
+                                  "neither of the whole country (flows summed over the "
+                                  "regions, each person counted once; the roadmap is a "
+                                  "region's: empty over several) — one database round trip "
+                                  "for everything selected.",
                       metadata=requires("read"))
-    async def situational_centre(self, info: Info, region: RegionArg, period: PeriodArg,
+    async def situational_centre(self, info: Info, region: RegionArg = None,
+                                 regions: RegionsArg = None, *, period: PeriodArg,
                                  as_of: AsOfArg = None) -> T.SituationalCentre:
-        return await situational_centre(info, region, period, as_of)
+        return await situational_centre(info, region, period, as_of, regions)
 
     @strawberry.field(description="Everything a learner completed and attended, by external id. "
                                   "Personal data (152-ФЗ): readable by an admin, the operator "
@@ -138,11 +133,4 @@ class SituationalQuery:
         return await learner_portfolio(info, external_id)
 
 
-Query = strawberry.type(
-    type("SituationalQuery", (SituationalQuery,), {
-        "__module__": __name__,
-        **{registry: _list_field(registry, cls, desc)
-           for registry, (cls, desc) in LIST_FIELDS.items()},
-    }),
-    description="Situational centre: dashboard, portfolio, activity registries.",
-)
+Query = SituationalQuery
