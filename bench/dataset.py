@@ -72,6 +72,7 @@ def ensure_dataset(driver: Any, database: str, scale: str, seed: int = 1,
     have, region = loaded_key(driver, database)
     if have == key:
         log(f"data set {key} already loaded")
+        migrate(driver, database=database)  # a graph loaded by an older hub gets what's new
         return {"key": key, "region": region, "loaded_now": False}
     log(f"preparing data set {key} (was {have})…")
     t0 = time.perf_counter()

@@ -299,6 +299,7 @@ def bulk_load(driver: Any, db: str, items: list[dict[str, Any]], *, batch: int =
     graph.ingest with rights, audit and stock) and LOAD CSV read the same CSV file (the
     exchange format: `;`, field names), raw UNWIND gets the rows as Python dicts. The W4
     items are removed after each run and STOCKS rebuilt at the end."""
+    from graph.kpi_aggregates import rebuild_supply
     from graph.stock import backfill
     from loaders.formats import RegistryFiles
     from loaders.load import load_source
@@ -350,6 +351,7 @@ def bulk_load(driver: Any, db: str, items: list[dict[str, Any]], *, batch: int =
         finally:
             _clear_bulk(driver, db, uids)
             backfill(driver, db, force=True)
+            rebuild_supply(driver, db)  # the KPI workplaces the deleted items counted in
             if copy is not None:
                 copy.unlink(missing_ok=True)
     best = {t: max(r) for t, r in rates.items()}
