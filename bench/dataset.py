@@ -35,7 +35,8 @@ def loaded_key(driver: Any, database: str) -> tuple[str | None, str | None]:
 def wipe(driver: Any, database: str) -> None:
     """Everything but `:HubSchema`, the marker first; relationships, then nodes label by label,
     in small transactions (one DETACH DELETE over a region-scale graph, or of a dense node,
-    exceeds a 512 MB heap)."""
+    exceeds a 512 MB heap; a load's audit sets hold a whole batch each — 243 of them, at 10
+    federal regions, exceed the transaction memory of a 1 GB heap together)."""
     driver.execute_query("MATCH (m:BenchDataset) DELETE m", database_=database)
     records, _, _ = driver.execute_query("CALL db.labels() YIELD label RETURN label",
                                          database_=database)
@@ -43,7 +44,8 @@ def wipe(driver: Any, database: str) -> None:
         s.run("MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 5000 ROWS").consume()
         for label in [r["label"] for r in records if r["label"] != "HubSchema"]:
             s.run(f"MATCH (n:`{label}`) WHERE NOT n:HubSchema "
-                  "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 2000 ROWS").consume()
+                  "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF $rows ROWS",
+                  rows=10 if label == "ChangeSet" else 2000).consume()
 
 
 def write_files(out: Path, scale: str, seed: int, regions: int | None) -> tuple[str, dict]:

@@ -103,7 +103,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     from hub.cli import ExitCode
     from hub.db import sync_driver
     from loaders.demo import write_demo
-    from loaders.demo_public import write_demo_public
+    from loaders.demo_public import keep_material_links, write_demo_public
     from loaders.load import TransactionMemoryError, load_directory, load_source
     from loaders.mapping import MappingError
     from loaders.sources import SourceError
@@ -144,6 +144,7 @@ def cmd_load(args: argparse.Namespace) -> int:
             if args.registry == "demo":
                 with tempfile.TemporaryDirectory() as tmp:
                     write_demo(Path(tmp))
+                    keep_material_links(driver, settings.neo4j_database, Path(tmp))
                     reports = load_directory(driver, tmp, **options)
                 # then the public services a new user sees: applications, a review, a survey
                 if not args.dry_run and all(r.ok for r in reports):

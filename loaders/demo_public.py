@@ -23,7 +23,9 @@ written in one transaction: a refusal leaves nothing half-made.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
+from pathlib import Path
 from typing import Any
 
 from graph.access import SYSTEM, Principal
@@ -391,3 +393,29 @@ def write_demo_public(driver: Any, database: str | None = None, today: dt.date |
 
     with driver.session(database=database) as session:
         return session.execute_write(work)
+
+
+STORED_LINKS_CYPHER = """
+UNWIND $uids AS u MATCH (m:Module {uid: u}) RETURN m.uid AS uid, m.materials AS materials
+"""
+
+
+def keep_material_links(driver: Any, database: str | None, directory: Path) -> int:
+    """Before a reload of the demo registries: the modules' materials this module linked on
+    the first load go into the module rows about to be loaded, so the reload rewrites nothing
+    (the links are made again below only where missing). How many rows kept links."""
+    path = directory / "modules.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    uids = [f"{r['program']}:{r['number']}" for r in rows]
+    records, _, _ = driver.execute_query(STORED_LINKS_CYPHER, uids=uids, database_=database)
+    stored = {r["uid"]: list(r["materials"] or []) for r in records}
+    kept = 0
+    for row, uid in zip(rows, uids, strict=True):
+        have = stored.get(uid) or []
+        given = list(row.get("materials") or [])
+        if set(given) < set(have):
+            row["materials"] = given + [k for k in have if k not in given]
+            kept += 1
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                    encoding="utf-8")
+    return kept
