@@ -245,7 +245,7 @@ def assert_aggregates_are_the_records(driver: Any) -> None:
 CASES: list[int] = []
 
 
-@settings(max_examples=30, deadline=None,
+@settings(max_examples=20, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(ops=st.lists(OPS, min_size=1, max_size=14))
 def test_aggregates_equal_a_full_recomputation_after_random_writes(driver, ops):
