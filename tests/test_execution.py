@@ -91,3 +91,41 @@ def test_leaves_are_read_directly_not_through_strawberrys_default_resolver(db, s
     assert got["nodes"] == [{"uid": f"{inn(1)}:E-1", "quantity": 1, "status": "WORKING",
                              "year": None}]
     assert defaults == ["page_info"]
+
+
+TREE = """{ organizations(first: 10) { nodes { inn sites(first: 10) { code
+  equipment(first: 10) { inventoryNumber year status } } } } }"""
+
+
+def test_lists_of_leaf_objects_complete_in_one_loop_and_keep_error_paths(db, settings,
+                                                                          monkeypatch):
+    """Equipment under each site selects leaves only: the list is completed without an
+    object completion per item; a bad stored value still errors at its own path."""
+    from schema.core.execution import HubExecutionContext
+
+    _two_items(db)
+    completed: list[str] = []
+    standard = HubExecutionContext.complete_object_value
+
+    def counted(self, return_type, *args, **kwargs):
+        completed.append(return_type.name)
+        return standard(self, return_type, *args, **kwargs)
+
+    monkeypatch.setattr(HubExecutionContext, "complete_object_value", counted)
+    with live_server(settings) as url:
+        api = GraphQLClient(url)
+        orgs = api.data(TREE)["organizations"]["nodes"]
+        where = [(i, j, k) for i, o in enumerate(orgs) for j, s in enumerate(o["sites"])
+                 for k, e in enumerate(s["equipment"]) if e["inventoryNumber"] == "E-1"]
+        assert len(where) == 1
+        assert "Site" in completed and "Equipment" not in completed
+
+        db.execute_query("MATCH (e:Equipment {uid: $u}) SET e.year = 'давно'",
+                         u=f"{inn(1)}:E-1")
+        body = api.execute(TREE)
+    i, j, k = where[0]
+    assert [e["path"] for e in body["errors"]] == [
+        ["organizations", "nodes", i, "sites", j, "equipment", k, "year"]]
+    items = body["data"]["organizations"]["nodes"][i]["sites"][j]["equipment"]
+    assert items[k] == {"inventoryNumber": "E-1", "year": None, "status": "WORKING"}
+    assert orgs[i]["sites"][j]["equipment"][k] == {**items[k], "year": None}

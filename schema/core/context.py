@@ -102,6 +102,10 @@ class HubContext:
     public_catalog: bool = True  # anonymous callers may read the public catalogue
     queries: list[str] = field(default_factory=list)
     loaders: dict[Hashable, DataLoader] = field(default_factory=dict)
+    # what reads brought along for later fields (`schema.core.node.prime`), and per-request
+    # memos of work that depends only on the document (`schema.core.node.projection`)
+    folded: dict[Hashable, Any] = field(default_factory=dict)
+    memo: dict[Hashable, Any] = field(default_factory=dict)
     # the process's shared dashboards (the default shares nothing)
     dashboards: SharedResults = field(default_factory=lambda: SharedResults(0))
     retry_after: int = 1  # seconds, in the Retry-After of a DATABASE_BUSY answer

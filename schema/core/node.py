@@ -8,6 +8,7 @@ are declared with `prop(...)`; nested objects are loaded through per-request Dat
 
 import asyncio
 import datetime as dt
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -194,6 +195,21 @@ def selections(info: Info) -> list[Any]:
     return list(info.selected_fields[0].selections) if info.selected_fields else []
 
 
+def projection(info: Info, label: str) -> Props:
+    """`wanted` of the current field's selection, worked out once per field of the request
+    (a nested list's field is resolved once per parent)."""
+    node = info._raw_info.field_nodes[0]
+    memo = context(info).memo
+    key = ("wanted", id(node), label)
+    found = memo.get(key)
+    if found is None or found[0] is not node:  # the node is held: its id is not reused
+        found = memo[key] = (node, wanted(selections(info), label))
+    return found[1]  # type: ignore[no-any-return]
+
+
+MISSING = object()
+
+
 def node_loader(ctx: HubContext, label: str) -> Any:
     """The request's loader of `label` nodes (keys: (uid, projected properties))."""
     async def load(keys: list[tuple[str, Props]]) -> list[Any]:
@@ -205,14 +221,23 @@ def node_loader(ctx: HubContext, label: str) -> Any:
     return ctx.loader(("node", label), load)
 
 
-async def load_node(info: Info, label: str, uid: str | None, *, project: bool = False) -> Any:
-    """The node `label`/`uid` or None; batched per label per request (or already read with
-    the node linking to it: `folds`). `project`: read only what the current field's
-    selection needs (for fields returning the node itself)."""
+def node_of(info: Info, label: str, uid: str | None, *, project: bool = False) -> Any:
+    """The node `label`/`uid` (or None) when its parent's read brought it along (`folds`),
+    else an awaitable of it, batched per label per request. `project`: read only what the
+    current field's selection needs (for fields returning the node itself)."""
     if uid is None:
         return None
-    props = wanted(selections(info), label) if project else None
-    return await node_loader(context(info), label).load((uid, props))
+    props = projection(info, label) if project else None
+    ctx = context(info)
+    got = ctx.folded.get(("node", label, uid, props), MISSING)
+    if got is not MISSING:
+        return got
+    return node_loader(ctx, label).load((uid, props))
+
+
+async def load_node(info: Info, label: str, uid: str | None, *, project: bool = False) -> Any:
+    got = node_of(info, label, uid, project=project)
+    return await got if inspect.isawaitable(got) else got
 
 
 async def load_nodes(info: Info, label: str, uids: list[str], *, project: bool = False
@@ -244,16 +269,25 @@ def traversal_loader(ctx: HubContext, name: str, limit: int, include_retired: bo
     return ctx.loader(("traversal", name, limit, include_retired), load)
 
 
+def traversal_of(info: Info, name: str, uid: str, limit: int, include_retired: bool = False,
+                 *, project: bool = False) -> Any:
+    """Nested list `name` of the node `uid` — (node, extra) pairs — when its parent's read
+    brought it along (`folds`), else an awaitable of it, batched per request. `project`: read
+    only what the current field's selection needs of the targets."""
+    check_limit(limit)
+    props = projection(info, TRAVERSALS[name].target) if project else None
+    ctx = context(info)
+    got = ctx.folded.get(("list", name, limit, include_retired, uid, props), MISSING)
+    if got is not MISSING:
+        return got
+    return traversal_loader(ctx, name, limit, include_retired).load((uid, props))
+
+
 async def load_traversal(info: Info, name: str, uid: str, limit: int,
                          include_retired: bool = False, *, project: bool = False
                          ) -> list[tuple[Any, dict | None]]:
-    """Nested list `name` of the node `uid`: (node, extra) pairs, batched per request (or
-    already read with its parent: `folds`). `project`: read only what the current field's
-    selection needs of the targets."""
-    check_limit(limit)
-    props = wanted(selections(info), TRAVERSALS[name].target) if project else None
-    loader = traversal_loader(context(info), name, limit, include_retired)
-    return await loader.load((uid, props))  # type: ignore[no-any-return]
+    got = traversal_of(info, name, uid, limit, include_retired, project=project)
+    return await got if inspect.isawaitable(got) else got  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -317,7 +351,8 @@ def fold_limits(found: tuple[Fold, ...]) -> list[Any]:
 
 def prime(ctx: HubContext, found: tuple[Fold, ...], props: dict[str, Any],
           nested: dict[str, Any], include_retired: bool) -> None:
-    """Hand what a read brought along for the node `props` to the loaders its fields use."""
+    """Keep what a read brought along for the node `props` where its fields look first
+    (`node_of`, `traversal_of`)."""
     for i, fold in enumerate(found):
         nest, got = fold.nest, nested.get(f"n{i}")
         if nest.label is not None:
@@ -325,16 +360,15 @@ def prime(ctx: HubContext, found: tuple[Fold, ...], props: dict[str, Any],
             if any(p is None for p in parts):
                 continue
             uid = join_key(*map(str, parts))
-            node_loader(ctx, nest.label).prime((uid, nest.props),
-                                               wrap(nest.label, got["props"]) if got else None)
+            ctx.folded[("node", nest.label, uid, nest.props)] = (
+                wrap(nest.label, got["props"]) if got else None)
             items = [got] if got else []
         else:
             items = got or []
             target = TRAVERSALS[nest.traversal or ""].target
-            loader = traversal_loader(ctx, nest.traversal or "", fold.limit or 0,
-                                      include_retired)
-            loader.prime((props["uid"], nest.props),
-                         [(wrap(target, it["props"]), it["extra"]) for it in items])
+            ctx.folded[("list", nest.traversal, fold.limit, include_retired, props["uid"],
+                        nest.props)] = [(wrap(target, it["props"]), it["extra"])
+                                        for it in items]
         for it in items:
             prime(ctx, fold.children, it["props"], it["nested"], include_retired)
 

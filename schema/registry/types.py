@@ -31,14 +31,14 @@ from schema.core.node import (
     DEFAULT_NESTED,
     Node,
     check_limit,
-    load_node,
     load_nodes,
     load_traversal,
     needs,
+    node_of,
     node_type,
+    projection,
     prop,
-    selections,
-    wanted,
+    traversal_of,
     wrap,
 )
 
@@ -58,10 +58,10 @@ def _label_field(key: str, enum: type, description: str) -> Any:
 def link(label: str, type_name: str, description: str, *keys: str) -> Any:
     """A field loading the `label` node whose uid is the property (or joined properties)."""
 
-    async def resolve(root: Any, info: Info) -> Any:
+    def resolve(root: Any, info: Info) -> Any:
         parts = [root._p.get(k) for k in keys]
         uid = None if any(p is None for p in parts) else join_key(*map(str, parts))
-        return await load_node(info, label, uid, project=True)
+        return node_of(info, label, uid, project=True)
 
     resolve.__annotations__ = {"root": Any, "info": Info, "return": f"{type_name} | None"}
     return strawberry.field(resolver=resolve, description=description,
@@ -71,17 +71,21 @@ def link(label: str, type_name: str, description: str, *keys: str) -> Any:
 def nested(traversal: str, type_name: str, description: str) -> Any:
     """A capped nested list through `graph.reads.TRAVERSALS[traversal]`."""
 
-    async def resolve(root: Any, info: Info, first: int = DEFAULT_NESTED,
-                      include_retired: bool = False) -> Any:
-        items = await load_traversal(info, traversal, root._p["uid"], first, include_retired,
-                                     project=True)
-        return [node for node, _ in items]
+    def resolve(root: Any, info: Info, first: int = DEFAULT_NESTED,
+                include_retired: bool = False) -> Any:
+        items = traversal_of(info, traversal, root._p["uid"], first, include_retired,
+                             project=True)
+        return [node for node, _ in items] if isinstance(items, list) else _nodes(items)
 
     resolve.__annotations__ = {"root": Any, "info": Info, "first": First,
                                "include_retired": IncludeRetired,
                                "return": f"list[{type_name}]"}
     return strawberry.field(resolver=resolve, description=description,
                             metadata={**needs(), "related": traversal})
+
+
+async def _nodes(items: Any) -> list[Any]:
+    return [node for node, _ in await items]
 
 
 # --- personal data (152-ФЗ): the rule is `graph.privacy`; these apply it to API objects --------
@@ -196,7 +200,7 @@ def _people_nested(traversal: str, type_name: str, description: str) -> Any:
             return [[wrap(target, i["props"]) for i in found.get(u, [])] for u, _ in keys]
 
         key = ("people", traversal, first, include_retired)
-        props = wanted(selections(info), target)
+        props = projection(info, target)
         return await ctx.loader(key, load).load((root._p["uid"], props))
 
     resolve.__annotations__ = {"root": Any, "info": Info, "first": First,
