@@ -23,12 +23,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
 from graph.access import REGION_CYPHER
-from graph.registry import BY_LABEL
+from graph import models as m
+from graph.registry import BY_LABEL, Registry
 from graph.values import native
 
 REGISTRY_OF = {label: registry.name for label, registry in BY_LABEL.items()}
@@ -60,6 +61,32 @@ CREATE (:ChangeSet {{id: $id, at: $at, actor: $actor, source: $source, label: $l
                     uids: $uids, ops: $ops, fields: $fields, before: $before, after: $after,
                     versions: $versions, regions: regions, keys: $keys}})
 """
+
+
+# Given $owners (distinct organization uids) and $owner_of (per change, an index into
+# $owners): the regions of an organization-owned registry's changes, one lookup per owner
+# instead of one per node (20 000 equipment rows: 0.53 → 0.01 s of server time).
+BY_OWNER_CYPHER = """
+CALL () {
+  UNWIND $owners AS o
+  OPTIONAL MATCH (x:Organization {uid: o})
+  RETURN collect(coalesce(x.region, '')) AS found
+}
+CREATE (:ChangeSet {id: $id, at: $at, actor: $actor, source: $source, label: $label,
+                    uids: $uids, ops: $ops, fields: $fields, before: $before, after: $after,
+                    versions: $versions, regions: [i IN $owner_of | found[i]], keys: $keys})
+"""
+
+
+def owners_of(registry: Registry, nodes: Iterable[m.Node]) -> dict[str, str | None] | None:
+    """uid → owning organization of nodes as written, when the registry's audit region is
+    that organization's (REGION_CYPHER); None otherwise (the region is looked up per node)."""
+    owner = registry.owner
+    if owner.kind != "org" or registry.name == "organizations" or \
+            REGION_CYPHER.get(registry.name, "").find(f"n.{owner.fields[0]}") < 0:
+        return None
+    field = owner.fields[0]
+    return {n.uid: getattr(n, field) for n in nodes}
 
 
 def _default(v: Any) -> str:
@@ -96,9 +123,20 @@ def audit_params(label: str, changes: Sequence[dict[str, Any]], actor: str, sour
 
 
 def record_plan(label: str, changes: Sequence[dict[str, Any]], actor: str, source: str,
-                at: dt.datetime) -> Generator[tuple[str, dict[str, Any]], list[Any], None]:
-    if changes:
-        yield audit_cypher(label), audit_params(label, changes, actor, source, at)
+                at: dt.datetime, owners: dict[str, str | None] | None = None
+                ) -> Generator[tuple[str, dict[str, Any]], list[Any], None]:
+    """`owners` (`owners_of`): each change's organization, known to the writer; without it
+    (or for a change it does not name) the region is looked up per node."""
+    if not changes:
+        return
+    params = audit_params(label, changes, actor, source, at)
+    if owners is None or not all(c["uid"] in owners for c in changes):
+        yield audit_cypher(label), params
+        return
+    index: dict[str | None, int] = {}
+    params["owner_of"] = [index.setdefault(owners[c["uid"]], len(index)) for c in changes]
+    params["owners"] = list(index)
+    yield BY_OWNER_CYPHER, params
 
 
 async def record_async(tx: Any, label: str, changes: Sequence[dict[str, Any]], actor: str,

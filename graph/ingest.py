@@ -130,11 +130,11 @@ def ingest_plan(prepared: Prepared, *, partial: bool, dry_run: bool, now: dt.dat
     `restore`: rows whose key is retired are brought back (audited) before they are written."""
     registry = prepared.registry
     now = now or dt.datetime.now(dt.UTC)
+    looked_up = stored is not None or principal.role != "admin"
     if stored is None:
         # Admins (the system loader) are not checked: the upsert locks as it reads.
-        need = principal.role != "admin"
         stored = (yield from stored_plan(registry, [n.uid for _, n in prepared.valid],
-                                         lock=not dry_run)) if need else {}
+                                         lock=not dry_run)) if looked_up else {}
     denied = yield from _denials_plan(principal, registry, prepared.valid, stored, source)
     ref_errors = yield from references_plan(registry, prepared.valid)
     report, nodes = _decide(prepared, denied + ref_errors, partial, dry_run)
@@ -147,9 +147,13 @@ def ingest_plan(prepared: Prepared, *, partial: bool, dry_run: bool, now: dt.dat
         restored = [
             {"uid": uid, "op": "restore", "fields": ["retiredAt"], "before": {"retiredAt": was},
              "after": {"retiredAt": None}, "version": version} for uid, version, was in done]
-        yield from audit.record_plan(registry.label, restored, principal.name, source, now)
-    result = yield from upsert_plan(registry, nodes, now, only)
-    yield from audit.record_plan(registry.label, result.changes, principal.name, source, now)
+        yield from audit.record_plan(registry.label, restored, principal.name, source, now,
+                                     audit.owners_of(registry, nodes))
+    result = yield from upsert_plan(registry, nodes, now, only,
+                                    stored=stored.keys() if looked_up else None)
+    owners = audit.owners_of(registry, nodes)
+    yield from audit.record_plan(registry.label, result.changes, principal.name, source, now,
+                                 owners)
     yield from kpi_aggregates.follow(registry.name, restored + result.changes)
     return _record(report, result)
 

@@ -8,7 +8,7 @@ statement's records, so one piece of logic serves sync and async transactions (`
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Generator, Sequence
+from collections.abc import Collection, Generator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -16,9 +16,13 @@ from typing import Any
 from graph import models as m
 from graph import stock
 from graph.registry import REGISTRIES, Registry, referenced_uids, write_row
+from graph.errors import Conflict
 from graph.validation import RowError
 
 BATCH_SIZE = 5000  # rows per statement (loaders commit every 5 000 rows too)
+# Rows not known to be new are tried as new (`fresh_cypher`) only from this many on: fewer,
+# and one statement for all (one round trip) is quicker than a second for the existing ones.
+FRESH_MIN_ROWS = 100
 
 Plan = Generator[tuple[str, dict[str, Any]], list[Any], Any]
 
@@ -135,9 +139,66 @@ CALL (n, row) {{
 """
 
 
+@lru_cache
+def fresh_cypher(registry_name: str) -> str:
+    """Rows that are new as far as the caller knows, grouped by their link targets (one MATCH
+    per distinct target instead of one per row): MERGE each node, and where it was created
+    set it (version 1) and link it. Nodes found existing are only named in `existing` (the
+    caller writes them through `node_cypher`: locked, compared, versioned); a group whose
+    target is gone is missing from `created`. Measured (bench/README.md W4): 20 000 new
+    equipment items ≈ 35 % less server CPU than `node_cypher`."""
+    registry = REGISTRIES[registry_name]
+    targets = "".join(f"MATCH (t{i}:{link.target} {{uid: g.t[{i}]}})\n"
+                      for i, link in enumerate(registry.links))
+    names = "".join(f"t{i}, " for i in range(len(registry.links)))
+    links = "".join(
+        f"  CREATE (n){'-' if link.outgoing else '<-'}[:{link.rel}]"
+        f"{'->' if link.outgoing else '-'}(t{i})\n"
+        for i, link in enumerate(registry.links))
+    return f"""
+UNWIND $groups AS g
+{targets}UNWIND g.rows AS row
+MERGE (n:{registry.label} {{uid: row.uid}})
+WITH {names}n, row, n.createdAt IS NULL AS created
+CALL ({names}n, row, created) {{
+  WITH * WHERE created
+  SET n += row.props, n.createdAt = $now, n.updatedAt = $now, n.version = 1
+{links}}}
+RETURN collect(CASE WHEN NOT created THEN row.uid END) AS existing,
+       collect(CASE WHEN created THEN row.uid END) AS created
+"""
+
+
+def _fresh_groups(registry: Registry, rows: Sequence[dict[str, Any]]
+                  ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(groups for `fresh_cypher` sorted by target uids, rows it cannot take): a row fits
+    when each of its links has exactly one target and no relationship properties."""
+    n = len(registry.links)
+    if any(link.with_props for link in registry.links):
+        return [], list(rows)
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    rest = []
+    for row in rows:
+        key = []
+        for i in range(n):
+            targets = row[f"l{i}"]
+            if len(targets) != 1:
+                break
+            key.append(targets[0]["uid"])
+        if len(key) != n:
+            rest.append(row)
+            continue
+        groups.setdefault(tuple(key), []).append({"uid": row["uid"], "props": row["props"]})
+    return [{"t": list(k), "rows": groups[k]} for k in sorted(groups)], rest
+
+
 def upsert_plan(registry: Registry, nodes: Sequence[m.Node],
-                now: dt.datetime | None = None, only: frozenset[str] | None = None) -> Plan:
-    """`only`: the fields a patch names; nothing else of the stored node is written."""
+                now: dt.datetime | None = None, only: frozenset[str] | None = None,
+                stored: Collection[str] | None = None) -> Plan:
+    """`only`: the fields a patch names; nothing else of the stored node is written.
+    `stored`: the uids the caller found stored (None: not looked up); the others are tried
+    as new first (`fresh_cypher`; unless not looked up and fewer than FRESH_MIN_ROWS), the
+    rest compared and updated (`node_cypher`)."""
     now = now or dt.datetime.now(dt.UTC)
     result = WriteResult()
     for start in range(0, len(nodes), BATCH_SIZE):
@@ -147,9 +208,27 @@ def upsert_plan(registry: Registry, nodes: Sequence[m.Node],
             rows = [{**row, "props": {k: v for k, v in row["props"].items() if k in only}}
                     for row in rows]
         by_uid = {row["uid"]: row for row in rows}
-        [record] = yield node_cypher(registry.name), {"rows": rows, "now": now}
-        unchanged = set(record["unchanged"])
-        updated = {u["uid"]: u for u in record["updated"]}
+        fresh: set[str] = set()
+        rest = rows
+        if only is None and (stored is not None or len(rows) >= FRESH_MIN_ROWS):
+            known = stored if stored is not None else ()
+            groups, rest = _fresh_groups(registry, [r for r in rows if r["uid"] not in known])
+            rest += [r for r in rows if r["uid"] in known]
+            if groups:
+                [record] = yield fresh_cypher(registry.name), {"groups": groups, "now": now}
+                fresh = set(record["created"])
+                existing = set(record["existing"])
+                tried = sum(len(g["rows"]) for g in groups)
+                if len(fresh) + len(existing) != tried:
+                    raise Conflict("связанная запись удалена во время записи: повторите "
+                                   "загрузку")
+                rest += [by_uid[u] for u in existing]
+        unchanged: set[str] = set()
+        updated: dict[str, dict[str, Any]] = {}
+        if rest:
+            [record] = yield node_cypher(registry.name), {"rows": rest, "now": now}
+            unchanged = set(record["unchanged"])
+            updated = {u["uid"]: u for u in record["updated"]}
         created, touched = [], []
         for row in rows:
             uid = row["uid"]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from graph.writes import node_cypher
+from graph.writes import fresh_cypher
 from hub import neo4j_runtime as rt
 from hub.cli import ExitCode
 from hub.cli import main as hub
@@ -66,7 +66,7 @@ def _wait_for_second_upsert(own: Settings, proc: subprocess.Popen, timeout: floa
     """Poll the server until the load runs its second 5,000-row upsert statement: 5,000 rows
     have been written by then (in the open transaction — or, were the load split into
     transactions, committed)."""
-    upsert = node_cypher("equipment").strip()[:80]
+    upsert = fresh_cypher("equipment").strip()[:80]  # new rows
     seen: set[tuple[str, str]] = set()  # (transaction id, query id) of upsert statements
     deadline = time.monotonic() + timeout
     with sync_driver(own) as monitor:

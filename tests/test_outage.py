@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from graph.audit import audit_cypher
-from graph.writes import node_cypher
+from graph.audit import BY_OWNER_CYPHER
+from graph.writes import fresh_cypher
 from hub import neo4j_runtime as rt
 from hub.db import sync_driver
 from hub.settings import Settings
@@ -100,7 +100,7 @@ def test_bulk_mutation_killed_half_way_then_retried_converges(own):
         wipe(driver, own.neo4j_database)
         seed_region(driver)
     pid = rt.status(own).pid
-    upsert = node_cypher("equipment")
+    upsert = fresh_cypher("equipment")  # new rows
     killed = threading.Event()
     upserts: list[int] = []
     killed_at: list[float] = []
@@ -108,8 +108,8 @@ def test_bulk_mutation_killed_half_way_then_retried_converges(own):
     def kill_at_upsert(request_id: str, query: str, params: dict[str, Any]) -> None:
         # every row is already MERGEd in the open transaction; the audit comes next
         if query == upsert:
-            upserts.append(len(params["rows"]))
-        elif query == audit_cypher("Equipment") and upserts and not killed.is_set():
+            upserts.append(sum(len(g["rows"]) for g in params["groups"]))
+        elif query == BY_OWNER_CYPHER and upserts and not killed.is_set():
             killed_at.append(time.monotonic())
             killed.set()
             os.kill(pid, signal.SIGKILL)  # a crash, not a clean shutdown
