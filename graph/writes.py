@@ -301,7 +301,9 @@ def references_plan(registry: Registry, rows: Sequence[tuple[int, m.Node]]) -> P
     refs = referenced_uids(registry, (node for _, node in rows))
     [record] = yield query, {f"r{i}": sorted(v) for i, v in refs.items()}
     missing = {i: set(record[f"m{i}"]) for i in range(len(registry.links))}
-    errors = []
+    errors: list[RowError] = []
+    if not any(missing.values()):
+        return errors
     for row_no, node in rows:
         for i, link in enumerate(registry.links):
             for uid, _ in link.targets(node):
