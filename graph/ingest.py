@@ -147,8 +147,8 @@ def ingest_plan(prepared: Prepared, *, partial: bool, dry_run: bool, now: dt.dat
         restored = [
             {"uid": uid, "op": "restore", "fields": ["retiredAt"], "before": {"retiredAt": was},
              "after": {"retiredAt": None}, "version": version} for uid, version, was in done]
-        yield from audit.record_plan(registry.label, restored, principal.name, source, now,
-                                     audit.owners_of(registry, nodes))
+        # regions looked up: a restored record's owner is the stored one until the upsert
+        yield from audit.record_plan(registry.label, restored, principal.name, source, now)
     result = yield from upsert_plan(registry, nodes, now, only,
                                     stored=stored.keys() if looked_up else None)
     owners = audit.owners_of(registry, nodes)

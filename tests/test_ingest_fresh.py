@@ -157,3 +157,26 @@ def test_few_rows_not_looked_up_take_one_statement(db, monkeypatch):
     assert (report.created, report.unchanged) == (1, 1)
     assert writes.node_cypher("equipment") in queries
     assert writes.fresh_cypher("equipment") not in queries
+
+
+def test_restored_rows_are_written_as_existing(db, fresh_always):
+    seed_region(db)
+    write(db, "equipment", [_item(1), _item(2)])
+    uid = f"{inn(1)}:ИНВ-0001"
+    with db.session() as session:
+        session.execute_write(lambda tx: writes.retire(tx, REGISTRIES["equipment"], [uid]))
+    prepared = prepare(REGISTRIES["equipment"], [_item(1, quantity=7), _item(3)])
+    with db.session() as session:
+        report = session.execute_write(lambda tx: ingest(tx, prepared, restore=True))
+    assert (report.restored, report.created, report.updated) == (1, 1, 1)
+    stored = _stored(db)
+    assert stored[uid].get("retiredAt") is None and stored[uid]["quantity"] == 7
+    assert stored[uid]["version"] == 4  # created, retired, restored, updated
+    assert len(stored[uid]["sites"]) == 1 and len(stored[uid]["types"]) == 1
+    records, _, _ = db.execute_query(
+        "MATCH (s:ChangeSet {label: 'Equipment'}) UNWIND range(0, size(s.uids) - 1) AS i "
+        "WITH s.uids[i] AS uid, s.ops[i] AS op, s.regions[i] AS region WHERE uid = $uid "
+        "RETURN op, region ORDER BY op", uid=uid)
+    # writes.retire itself is not audited
+    assert [(r["op"], r["region"]) for r in records] == [
+        ("create", "52"), ("restore", "52"), ("update", "52")]
