@@ -54,15 +54,20 @@ def _coercer(leaf: Any) -> Callable[[Any], Any]:
     return coerce  # type: ignore[no-any-return]
 
 
-def _reader(field_def: Any, resolve: Any) -> Callable[[Any], Any]:
+# Leaf types whose coercion takes stored values as they come from the driver
+RAW = frozenset(("String", "ID", "Int", "Float", "Boolean"))
+
+
+def _reader(field_def: Any, resolve: Any, leaf: Any) -> Callable[[Any], Any]:
     """What `read_attribute` would do for this field, without the three calls Strawberry's
-    default resolver makes to get there (an enum property stays its stored code: the
-    enum's coercion maps it)."""
+    default resolver makes to get there. A property of an enum or plain scalar is read as
+    stored: the coercion maps an enum code and refuses (to the standard path) anything
+    else that is not already its type."""
     definition = field_def.extensions.get("strawberry-definition")
     if definition is None or getattr(definition, "default_resolver", None) is not read_attribute:
         return lambda source: resolve(source, None)
     spec = definition.metadata.get("prop")
-    if spec and spec[1] is not None:
+    if spec and (spec[1] is not None or (not spec[2] and leaf.name in RAW)):
         key = spec[0]
         return lambda source: source._p.get(key)
     return prop_reader(*spec) if spec else attrgetter(definition.python_name)
@@ -81,7 +86,7 @@ def _steps(parent_type: Any, grouped_field_set: Any, middleware: bool) -> list[S
             if isinstance(leaf, GraphQLNonNull):
                 leaf, nullable = leaf.of_type, False
             if isinstance(leaf, GraphQLScalarType | GraphQLEnumType):
-                fast = (_reader(field_def, resolve), _coercer(leaf), nullable)
+                fast = (_reader(field_def, resolve, leaf), _coercer(leaf), nullable)
         steps.append((response_name, field_details_list, fast))
     return steps
 

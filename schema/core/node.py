@@ -369,8 +369,9 @@ def prime(ctx: HubContext, found: tuple[Fold, ...], props: dict[str, Any],
             ctx.folded[("list", nest.traversal, fold.limit, include_retired, props["uid"],
                         nest.props)] = [(wrap(target, it["props"]), it["extra"])
                                         for it in items]
-        for it in items:
-            prime(ctx, fold.children, it["props"], it["nested"], include_retired)
+        if fold.children:
+            for it in items:
+                prime(ctx, fold.children, it["props"], it["nested"], include_retired)
 
 
 async def resolve_node(info: Info, global_id: str) -> Node | None:
