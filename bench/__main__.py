@@ -21,6 +21,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("HUB_DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'bench-ledger.sqlite'}")
 
+from bench.client import Client
 from bench.harness import (
     RESULTS,
     as_dict,
@@ -127,11 +128,7 @@ async def http_workload(url: str, token: str, driver: Any, db: str, name: str, r
               + "".join(f"\n    DIFF {d}" for d in eq["samples"]), flush=True)
     rows: list[dict[str, Any]] = []
     for workers in workers_of(name, args):
-        limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
-        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60,
-                                     limits=limits) as client, \
-                httpx.AsyncClient(base_url=peer_url or url, timeout=60,
-                                  limits=limits) as peer_client:
+        async with Client(url, headers) as client, Client(peer_url or url) as peer_client:
             for shape, idx in shapes(name, requests):
                 n = len(idx)
 

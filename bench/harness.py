@@ -116,11 +116,17 @@ def serve(port: int, env: dict[str, str]) -> subprocess.Popen:
 
 
 async def post(client: Any, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    """One GraphQL request; raises on HTTP or GraphQL errors."""
-    response = await client.post("/graphql", json={"query": query, "variables": variables})
-    if response.status_code != 200:
-        raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
-    body = response.json()
+    """One GraphQL request (an httpx client or the bench's `bench.client.Client`); raises on
+    HTTP or GraphQL errors."""
+    payload = {"query": query, "variables": variables}
+    if hasattr(client, "post_json"):
+        status, body = await client.post_json("/graphql", payload)
+    else:
+        response = await client.post("/graphql", json=payload)
+        status, body = response.status_code, (response.json() if response.status_code == 200
+                                              else response.text)
+    if status != 200:
+        raise RuntimeError(f"HTTP {status}: {str(body)[:200]}")
     if body.get("errors"):
         raise RuntimeError(str(body["errors"])[:300])
     return body["data"]
