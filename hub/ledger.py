@@ -20,6 +20,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     String,
+    bindparam,
     create_engine,
     inspect,
     select,
@@ -218,10 +219,13 @@ def revoke_token(url: str, token_id: int) -> None:
         token.revoked_at = token.revoked_at or _now()
 
 
+# One statement object, the digest bound per call: SQLAlchemy compiles and keys it once
+# (a fresh `where` per request cost more than the SELECT itself)
 _AUTH_QUERY = (
     select(Token.id, Token.revoked_at, Token.last_used_at, Account.name, Account.role,
            Account.region, Account.organizations, Account.disabled)
     .join(Account, Token.account_id == Account.id)
+    .where(Token.digest == bindparam("digest"))
 )
 # (ledger, token id) → monotonic time this process last wrote its last_used_at
 _touched: dict[tuple[int, int], float] = {}
@@ -237,7 +241,7 @@ def authenticate(url: str, secret: str) -> Principal | None:
         return None
     eng = engine(url)
     with eng.connect() as conn:
-        row = conn.execute(_AUTH_QUERY.where(Token.digest == digest(secret))).first()
+        row = conn.execute(_AUTH_QUERY, {"digest": digest(secret)}).first()
     if row is None or row.revoked_at is not None or row.disabled:
         return None
     _note_use(eng, row.id, _aware(row.last_used_at))
