@@ -111,15 +111,12 @@ async def http_workload(url: str, token: str, driver: Any, db: str, name: str, r
                         ) -> tuple[list[dict[str, Any]], list, dict[str, Any]]:
     """Rows per concurrency (and W2 shape): hub, peer (W2, when running), floor; the
     statements the hub ran; the peer's requests and equivalence."""
-    import httpx
-
     requests = await prepare(driver, db, name, region, args.requests)
     headers = {"Authorization": f"Bearer {token}"}
     extra: dict[str, Any] = {}
     peer_reqs: list[tuple[str, dict[str, Any]]] | None = None
     if peer_url and name == "W2":
-        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client, \
-                httpx.AsyncClient(base_url=peer_url, timeout=60) as peer_client:
+        async with Client(url, headers) as client, Client(peer_url) as peer_client:
             peer_reqs, extra["equivalence"] = await peer_requests(client, peer_client,
                                                                   requests)
         extra["peer_requests"] = peer_reqs

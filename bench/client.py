@@ -33,7 +33,7 @@ class Client:
         self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
 
     async def post_json(self, path: str, body: Any) -> tuple[int, Any]:
-        """POST `body` as JSON; (status, decoded answer)."""
+        """POST `body` as JSON; (status, the answer decoded, or its text when not JSON)."""
         data = json.dumps(body, ensure_ascii=False).encode()
         head = (f"POST {self.prefix}{path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
                 f"{self.headers}Content-Type: application/json\r\n"
@@ -50,7 +50,10 @@ class Client:
             self.idle.append((reader, writer))
         else:
             writer.close()
-        return status, pydantic_core.from_json(payload) if payload else None
+        try:
+            return status, pydantic_core.from_json(payload) if payload else None
+        except ValueError:  # not JSON (a proxy's or server's plain error page)
+            return status, payload.decode("utf-8", "replace")
 
     @staticmethod
     async def _answer(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:

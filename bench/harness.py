@@ -116,15 +116,9 @@ def serve(port: int, env: dict[str, str]) -> subprocess.Popen:
 
 
 async def post(client: Any, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    """One GraphQL request (an httpx client or the bench's `bench.client.Client`); raises on
-    HTTP or GraphQL errors."""
-    payload = {"query": query, "variables": variables}
-    if hasattr(client, "post_json"):
-        status, body = await client.post_json("/graphql", payload)
-    else:
-        response = await client.post("/graphql", json=payload)
-        status, body = response.status_code, (response.json() if response.status_code == 200
-                                              else response.text)
+    """One GraphQL request through a `bench.client.Client`; raises on HTTP or GraphQL
+    errors."""
+    status, body = await client.post_json("/graphql", {"query": query, "variables": variables})
     if status != 200:
         raise RuntimeError(f"HTTP {status}: {str(body)[:200]}")
     if body.get("errors"):

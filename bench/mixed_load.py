@@ -15,8 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
+from bench.client import Client
 from bench.harness import as_dict, closed_loop, figures
 from bench.harness import post as _post
 from graph.audit import CHANGE_KEYS_INDEX, key_phrase
@@ -61,7 +60,7 @@ class Mix:
     latencies: dict[str, list[float]] = field(default_factory=dict)
 
 
-def request_fn(client: httpx.AsyncClient, mix: Mix):
+def request_fn(client: Client, mix: Mix):
     rng = random.Random(7)
 
     async def request(i: int) -> None:
@@ -97,9 +96,7 @@ async def run(url: str, token: str, *, seconds: float, concurrency: int,
               write_share: float = 0.25, warmup: float = 1.0) -> tuple[dict[str, Any], Mix]:
     """Closed loop against a served hub; figures overall and per request kind."""
     headers = {"Authorization": f"Bearer {token}"}
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30,
-                                 limits=limits) as client:
+    async with Client(url, headers, timeout=30) as client:
         data = await _post(client, SITES, {})
         sites = [(s["organizationInn"], s["code"]) for s in data["sites"]["nodes"]]
         types = [t["code"] for t in data["equipmentTypes"]["nodes"]]

@@ -297,12 +297,21 @@ def plan_denial(principal: Principal, home: str, home_region: str | None) -> str
 # The region of a stored node `n` of each registry, in Cypher: recorded with each audited
 # change so that an operator reads the changes of its region only.
 _ORG_REGION = "COLLECT {{ MATCH (o:Organization {{uid: {expr}}}) RETURN o.region }}[0]"
+
+
+def region_owner_field(registry: str) -> str | None:
+    """The field naming the organization whose region a record of `registry` is in (the
+    organization-owned registries), else None."""
+    owner = OWNERS[registry]
+    return owner.fields[0] if owner.kind == "org" and registry != "organizations" else None
+
+
 REGION_CYPHER: dict[str, str] = {}
 for _name, _owner in OWNERS.items():
-    if _name == "organizations" or _owner.kind in ("region", "learner"):
+    if (_field := region_owner_field(_name)) is not None:
+        REGION_CYPHER[_name] = _ORG_REGION.format(expr=f"n.{_field}")
+    elif _name == "organizations" or _owner.kind in ("region", "learner"):
         REGION_CYPHER[_name] = "n.region" if _name != "regions" else "n.uid"
-    elif _owner.kind == "org":
-        REGION_CYPHER[_name] = _ORG_REGION.format(expr=f"n.{_owner.fields[0]}")
     elif _owner.kind == "program":
         REGION_CYPHER[_name] = ("COLLECT { MATCH (p:Program {uid: n.program}) "
                                 "MATCH (o:Organization {uid: p.organization}) "

@@ -27,8 +27,8 @@ from collections.abc import Generator, Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from graph.access import REGION_CYPHER
 from graph import models as m
+from graph.access import REGION_CYPHER, region_owner_field
 from graph.registry import BY_LABEL, Registry
 from graph.values import native
 
@@ -48,6 +48,13 @@ _OTHER_REGIONS = {
     "ReviewRound": "COLLECT { MATCH (p:Program {uid: n.program}) "
                    "MATCH (o:Organization {uid: p.organization}) RETURN o.region }[0]",
 }
+_CREATE = """
+CREATE (:ChangeSet {{id: $id, at: $at, actor: $actor, source: $source, label: $label,
+                    uids: $uids, ops: $ops, fields: $fields, before: $before, after: $after,
+                    versions: $versions, regions: {regions}, keys: $keys}})
+"""
+
+
 @lru_cache
 def audit_cypher(label: str) -> str:
     region = _OTHER_REGIONS.get(label) or REGION_CYPHER.get(REGISTRY_OF.get(label, ""), "null")
@@ -56,11 +63,7 @@ CALL () {{
   UNWIND $uids AS u
   OPTIONAL MATCH (n:{label} {{uid: u}})
   RETURN collect(coalesce({region}, '')) AS regions
-}}
-CREATE (:ChangeSet {{id: $id, at: $at, actor: $actor, source: $source, label: $label,
-                    uids: $uids, ops: $ops, fields: $fields, before: $before, after: $after,
-                    versions: $versions, regions: regions, keys: $keys}})
-"""
+}}""" + _CREATE.format(regions="regions")
 
 
 # Given $owners (distinct organization uids) and $owner_of (per change, an index into
@@ -71,21 +74,15 @@ CALL () {
   UNWIND $owners AS o
   OPTIONAL MATCH (x:Organization {uid: o})
   RETURN collect(coalesce(x.region, '')) AS found
-}
-CREATE (:ChangeSet {id: $id, at: $at, actor: $actor, source: $source, label: $label,
-                    uids: $uids, ops: $ops, fields: $fields, before: $before, after: $after,
-                    versions: $versions, regions: [i IN $owner_of | found[i]], keys: $keys})
-"""
+}""" + _CREATE.format(regions="[i IN $owner_of | found[i]]")
 
 
 def owners_of(registry: Registry, nodes: Iterable[m.Node]) -> dict[str, str | None] | None:
-    """uid → owning organization of nodes as written, when the registry's audit region is
-    that organization's (REGION_CYPHER); None otherwise (the region is looked up per node)."""
-    owner = registry.owner
-    if owner.kind != "org" or registry.name == "organizations" or \
-            REGION_CYPHER.get(registry.name, "").find(f"n.{owner.fields[0]}") < 0:
+    """uid → the organization whose region is the node's (`region_owner_field`), as written;
+    None for registries whose region is found otherwise (looked up per node)."""
+    field = region_owner_field(registry.name)
+    if field is None:
         return None
-    field = owner.fields[0]
     return {n.uid: getattr(n, field) for n in nodes}
 
 

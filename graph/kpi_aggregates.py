@@ -47,7 +47,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from graph.kpi import (
@@ -72,17 +72,17 @@ SCHEMA: tuple[str, ...] = (
     f"CREATE INDEX kpifact_member IF NOT EXISTS FOR (n:{FACT_LABEL}) ON (n.member)",
     f"CREATE CONSTRAINT kpicount_uid IF NOT EXISTS FOR (n:{COUNT_LABEL}) REQUIRE n.uid IS UNIQUE",
     f"CREATE INDEX kpicount_place IF NOT EXISTS FOR (n:{COUNT_LABEL}) ON (n.region, n.bucket)",
-    f"CREATE CONSTRAINT kpishared_uid IF NOT EXISTS FOR (n:{SHARED_LABEL}) "
-    "REQUIRE n.uid IS UNIQUE",
+    (f"CREATE CONSTRAINT kpishared_uid IF NOT EXISTS FOR (n:{SHARED_LABEL}) "
+     "REQUIRE n.uid IS UNIQUE"),
     f"CREATE INDEX kpishared_bucket IF NOT EXISTS FOR (n:{SHARED_LABEL}) ON (n.bucket)",
     f"CREATE CONSTRAINT kpicell_uid IF NOT EXISTS FOR (n:{CELL_LABEL}) REQUIRE n.uid IS UNIQUE",
     f"CREATE INDEX kpicell_place IF NOT EXISTS FOR (n:{CELL_LABEL}) ON (n.region, n.bucket)",
-    f"CREATE CONSTRAINT kpisupply_uid IF NOT EXISTS FOR (n:{SUPPLY_LABEL}) "
-    "REQUIRE n.uid IS UNIQUE",
+    (f"CREATE CONSTRAINT kpisupply_uid IF NOT EXISTS FOR (n:{SUPPLY_LABEL}) "
+     "REQUIRE n.uid IS UNIQUE"),
     *(f"CREATE INDEX kpisupply_{p} IF NOT EXISTS FOR (n:{SUPPLY_LABEL}) ON (n.{p})"
       for p in ("municipality", "site", "competency")),
-    f"CREATE CONSTRAINT kpilistitem_uid IF NOT EXISTS FOR (n:{LIST_ITEM_LABEL}) "
-    "REQUIRE n.uid IS UNIQUE",
+    (f"CREATE CONSTRAINT kpilistitem_uid IF NOT EXISTS FOR (n:{LIST_ITEM_LABEL}) "
+     "REQUIRE n.uid IS UNIQUE"),
     *(f"CREATE INDEX kpilistitem_{p} IF NOT EXISTS FOR (n:{LIST_ITEM_LABEL}) ON (n.{p})"
       for p in ("type", "list")),
     f"CREATE CONSTRAINT kpilist_uid IF NOT EXISTS FOR (n:{LIST_LABEL}) REQUIRE n.uid IS UNIQUE",
@@ -430,7 +430,7 @@ def facts_plan(records: dict[str, set[str]], *, lock: bool, stored: bool) -> Any
 Keys = tuple[tuple[tuple[str, int], ...], tuple[str, ...], tuple[tuple[str, str], ...]]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _keys(kind: str, rest: tuple[str, ...]) -> Keys:
     """(flows with their weight, distinct KPIs, matrix cells (competency, municipality)) of a
     fact, whatever its day."""

@@ -15,8 +15,8 @@ from typing import Any
 
 from graph import models as m
 from graph import stock
-from graph.registry import REGISTRIES, Registry, referenced_uids, write_row
 from graph.errors import Conflict
+from graph.registry import REGISTRIES, Registry, referenced_uids, write_row
 from graph.validation import RowError
 
 BATCH_SIZE = 5000  # rows per statement (loaders commit every 5 000 rows too)
@@ -111,10 +111,10 @@ RETURN collect(CASE WHEN NOT created AND size(changed) = 0 THEN row.uid END) AS 
 """
 
 
-def _fresh(registry: Registry, i: int) -> str:
+def _fresh(registry: Registry, i: int, target: str = "t", rel: str = "r") -> str:
     link = registry.links[i]
-    return f"(n)-[r:{link.rel}]->(t)" if link.outgoing else \
-        f"(n)<-[r:{link.rel}]-(t)"
+    return f"(n)-[{rel}:{link.rel}]->({target})" if link.outgoing else \
+        f"(n)<-[{rel}:{link.rel}]-({target})"
 
 
 @lru_cache
@@ -151,10 +151,8 @@ def fresh_cypher(registry_name: str) -> str:
     targets = "".join(f"MATCH (t{i}:{link.target} {{uid: g.t[{i}]}})\n"
                       for i, link in enumerate(registry.links))
     names = "".join(f"t{i}, " for i in range(len(registry.links)))
-    links = "".join(
-        f"  CREATE (n){'-' if link.outgoing else '<-'}[:{link.rel}]"
-        f"{'->' if link.outgoing else '-'}(t{i})\n"
-        for i, link in enumerate(registry.links))
+    links = "".join(f"  CREATE {_fresh(registry, i, f't{i}', '')}\n"
+                    for i in range(len(registry.links)))
     return f"""
 UNWIND $groups AS g
 {targets}UNWIND g.rows AS row
@@ -229,6 +227,10 @@ def upsert_plan(registry: Registry, nodes: Sequence[m.Node],
             [record] = yield node_cypher(registry.name), {"rows": rest, "now": now}
             unchanged = set(record["unchanged"])
             updated = {u["uid"]: u for u in record["updated"]}
+        if stored is not None and any(u not in stored for u in unchanged | updated.keys()):
+            # created by another writer after the rights were checked on its absence
+            raise Conflict("запись с тем же ключом создана другим запросом во время записи: "
+                           "повторите")
         created, touched = [], []
         for row in rows:
             uid = row["uid"]

@@ -180,3 +180,18 @@ def test_restored_rows_are_written_as_existing(db, fresh_always):
     # writes.retire itself is not audited
     assert [(r["op"], r["region"]) for r in records] == [
         ("create", "52"), ("restore", "52"), ("update", "52")]
+
+
+@pytest.mark.parametrize("quantity", [2, 9], ids=["same", "changed"])
+def test_a_record_created_after_the_rights_check_is_a_conflict(db, quantity):
+    """The caller found the key absent (its rights were checked on a new record); another
+    writer created it since: the write is refused whole, not turned into an update."""
+    seed_region(db)
+    write(db, "equipment", [_item(1)])
+    before = _stored(db)
+    nodes = [n for _, n in prepare(REGISTRIES["equipment"],
+                                   [_item(1, quantity=quantity), _item(2)]).valid]
+    with db.session() as session, pytest.raises(Conflict, match="создана другим запросом"):
+        session.execute_write(lambda tx: run_plan(tx, writes.upsert_plan(
+            REGISTRIES["equipment"], nodes, stored=())))
+    assert _stored(db) == before

@@ -7,9 +7,9 @@ awaitables and dispatches on the type, and Strawberry's default resolver adds th
 Here each selection set is looked at once per request: its scalar or enum fields with the
 default resolver and no arguments are then read (as `read_attribute` would) and coerced in
 one loop over the object, and a list of objects whose selected fields are all such leaves is
-completed in one loop over the list, without graphql-core's per-item calls. Anything else — and any value that does not coerce, or is null
-where the type forbids it — takes the standard path, so errors keep their usual shape and
-location.
+completed in one loop over the list, without graphql-core's per-item calls. Anything else —
+and any value that does not coerce, or is null where the type forbids it — takes the
+standard path, so errors keep their usual shape and location.
 """
 
 from __future__ import annotations
@@ -36,12 +36,13 @@ INT_RANGE = range(-(2 ** 31), 2 ** 31)
 def _coercer(leaf: Any) -> Callable[[Any], Any]:
     """The leaf type's output coercion, shortest for the commonest values."""
     if isinstance(leaf, GraphQLEnumType):
+        # stored code or Python member (an attribute of a result object) → GraphQL name
         names = {(v.value.value if isinstance(v.value, Enum) else v.value): name
                  for name, v in leaf.values.items()}
-        members = {v.value: name for name, v in leaf.values.items() if isinstance(v.value, Enum)}
 
         def enum(value: Any) -> Any:
-            found = names.get(value) if isinstance(value, str) else members.get(value)
+            code = value.value if isinstance(value, Enum) else value
+            found = names.get(code) if isinstance(code, str) else None
             return Undefined if found is None else found
         return enum
     coerce = leaf.coerce_output_value

@@ -236,6 +236,7 @@ def node_of(info: Info, label: str, uid: str | None, *, project: bool = False) -
 
 
 async def load_node(info: Info, label: str, uid: str | None, *, project: bool = False) -> Any:
+    """`node_of`, awaited."""
     got = node_of(info, label, uid, project=project)
     return await got if inspect.isawaitable(got) else got
 
@@ -286,6 +287,7 @@ def traversal_of(info: Info, name: str, uid: str, limit: int, include_retired: b
 async def load_traversal(info: Info, name: str, uid: str, limit: int,
                          include_retired: bool = False, *, project: bool = False
                          ) -> list[tuple[Any, dict | None]]:
+    """`traversal_of`, awaited."""
     got = traversal_of(info, name, uid, limit, include_retired, project=project)
     return await got if inspect.isawaitable(got) else got  # type: ignore[no-any-return]
 
