@@ -129,12 +129,14 @@ def ingest_plan(prepared: Prepared, *, partial: bool, dry_run: bool, now: dt.dat
     """`only`: a patch's named fields; `stored`: the locked records when the caller read them;
     `restore`: rows whose key is retired are brought back (audited) before they are written."""
     registry = prepared.registry
-    now = now or dt.datetime.now(dt.UTC)
+    # Records are locked and read first, and the time taken after: a writer that waited for
+    # another's lock is audited after it (the audit's time order is its version order).
+    # Admins (the system loader) are not checked: their upsert locks as it writes.
     looked_up = stored is not None or principal.role != "admin"
     if stored is None:
-        # Admins (the system loader) are not checked: the upsert locks as it reads.
         stored = (yield from stored_plan(registry, [n.uid for _, n in prepared.valid],
                                          lock=not dry_run)) if looked_up else {}
+    now = now or dt.datetime.now(dt.UTC)
     denied = yield from _denials_plan(principal, registry, prepared.valid, stored, source)
     ref_errors = yield from references_plan(registry, prepared.valid)
     report, nodes = _decide(prepared, denied + ref_errors, partial, dry_run)
@@ -226,9 +228,9 @@ def retire_plan_checked(registry: Registry, uids: Sequence[str], *, principal: P
 
     Errors are reported per position in `uids` (0-based, like bulk mutation items).
     """
-    now = now or dt.datetime.now(dt.UTC)
     report = IngestReport(registry.name, read=len(uids))
     stored = yield from stored_plan(registry, uids, lock=True)
+    now = now or dt.datetime.now(dt.UTC)  # after the locks, as in ingest_plan
     rows: list[tuple[int, m.Node]] = []
     for i, uid in enumerate(uids):
         if uid not in stored:

@@ -10,13 +10,12 @@ from neo4j.api import AsyncBookmarkManager
 
 from hub.settings import Settings
 
-# Defaults; the pool size and the acquisition timeout come from the settings
-# (HUB_NEO4J_POOL_SIZE, HUB_NEO4J_ACQUISITION_TIMEOUT). An exhausted pool is answered with
+# Defaults; the pool size, the acquisition timeout and the retry time come from the settings
+# (HUB_NEO4J_POOL_SIZE, HUB_NEO4J_ACQUISITION_TIMEOUT, HUB_NEO4J_RETRY_TIME). An exhausted pool is answered with
 # DATABASE_BUSY (schema/core/context.py) after the acquisition timeout, so keep it short.
 DRIVER_OPTIONS: dict[str, Any] = {
     "connection_timeout": 2.0,
     "connection_acquisition_timeout": 1.0,
-    "max_transaction_retry_time": 5.0,
     "max_connection_pool_size": 50,
 }
 
@@ -24,7 +23,8 @@ DRIVER_OPTIONS: dict[str, Any] = {
 def driver_options(settings: Settings) -> dict[str, Any]:
     return {**DRIVER_OPTIONS,
             "max_connection_pool_size": settings.neo4j_pool_size,
-            "connection_acquisition_timeout": settings.neo4j_acquisition_timeout}
+            "connection_acquisition_timeout": settings.neo4j_acquisition_timeout,
+            "max_transaction_retry_time": settings.neo4j_retry_time}
 
 
 def sync_driver(settings: Settings) -> Driver:

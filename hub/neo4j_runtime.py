@@ -146,6 +146,7 @@ def write_config(settings: Settings) -> Path:
                 f"server.directories.logs={p['logs']}",
                 "db.tx_log.rotation.retention_policy=2 files",
                 "server.threads.worker_count=16",
+                *(line.strip() for line in settings.neo4j_config.split(";") if line.strip()),
                 "",
             ]
         )

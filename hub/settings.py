@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     neo4j_port: int = 7687
     neo4j_heap: str = "1g"
     neo4j_pagecache: str = "512m"
+    # More neo4j.conf lines for the local runtime, separated by ';' (`./dev test` sets some)
+    neo4j_config: str = ""
     neo4j_auth: bool = False
     neo4j_start_timeout: float = 120.0
 
@@ -59,6 +61,8 @@ class Settings(BaseSettings):
     retry_after: int = 1
     neo4j_pool_size: int = 50
     neo4j_acquisition_timeout: float = 1.0
+    # How long a transaction is retried on a transient Neo4j error (seconds)
+    neo4j_retry_time: float = 5.0
     # Slow clients (hub serve): request headers must arrive within header_timeout seconds,
     # a request body within body_timeout seconds, else the connection is closed
     header_timeout: float = 10.0

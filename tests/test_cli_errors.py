@@ -24,7 +24,7 @@ def closed(tmp_path) -> tuple[dict[str, str], int]:
     port = free_port()
     env = os.environ.copy()
     env.update({"HUB_NEO4J_URI": "", "HUB_NEO4J_PORT": str(port),
-                "HUB_NEO4J_HOME": str(tmp_path / "neo4j")})
+                "HUB_NEO4J_HOME": str(tmp_path / "neo4j"), "HUB_NEO4J_RETRY_TIME": "0.5"})
     return env, port
 
 
@@ -63,7 +63,7 @@ def test_neo4j_down_is_one_russian_line_and_exit_code_4(closed, tmp_path, argv):
 def test_external_server_down_names_its_uri(tmp_path):
     env = os.environ.copy()
     uri = f"bolt://127.0.0.1:{free_port()}"
-    env.update({"HUB_NEO4J_URI": uri, "HUB_NEO4J_PASSWORD": "x"})
+    env.update({"HUB_NEO4J_URI": uri, "HUB_NEO4J_PASSWORD": "x", "HUB_NEO4J_RETRY_TIME": "0.5"})
     done = _run(env, "migrate")
     assert done.returncode == 4 and "Traceback" not in done.stderr
     [line] = done.stderr.strip().splitlines()

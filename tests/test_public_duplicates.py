@@ -351,7 +351,7 @@ def test_hub_purge_exit_codes(tmp_path):
     """README's table: a retention setting below a day is usage (2), before any connection;
     Neo4j down is one Russian line and 4."""
     env = {**os.environ, "HUB_NEO4J_URI": "", "HUB_NEO4J_PORT": str(free_port()),
-           "HUB_NEO4J_HOME": str(tmp_path / "neo4j")}
+           "HUB_NEO4J_HOME": str(tmp_path / "neo4j"), "HUB_NEO4J_RETRY_TIME": "0.5"}
     hub_bin = str(Path(sys.executable).with_name("hub"))
 
     def run(**extra):

@@ -19,7 +19,9 @@ def _free_port() -> int:
 def own_settings(tmp_path, settings):
     return Settings(neo4j_home=tmp_path / "neo4j", neo4j_port=_free_port(), neo4j_heap="256m",
                     neo4j_pagecache="64m", neo4j_cache=settings.neo4j_cache,
-                    neo4j_version=settings.neo4j_version)
+                    neo4j_version=settings.neo4j_version,
+                    neo4j_config="dbms.cypher.min_replan_interval=1h; "
+                                 "dbms.cypher.statistics_divergence_threshold=1.0")
 
 
 def test_start_answers_is_idempotent_and_stop_frees_port(own_settings):
@@ -32,6 +34,9 @@ def test_start_answers_is_idempotent_and_stop_frees_port(own_settings):
         conf = (own_settings.neo4j_home / "conf" / "neo4j.conf").read_text()
         assert "server.http.enabled=false" in conf
         assert f"server.bolt.listen_address=127.0.0.1:{own_settings.neo4j_port}" in conf
+        # HUB_NEO4J_CONFIG lines, each its own line (and accepted: the server started)
+        assert "\ndbms.cypher.min_replan_interval=1h\n" in conf
+        assert "\ndbms.cypher.statistics_divergence_threshold=1.0\n" in conf
     finally:
         stopped = rt.stop(own_settings)
     assert not stopped.running
