@@ -23,7 +23,7 @@ def test_bench_runs_hub_peer_and_floor_side_by_side(db, settings, capsys):
                             for i in range(60)])
     before = set(RESULTS.glob("*-bench-demo.json")) if RESULTS.exists() else set()
     code = main(["--scale", "demo", "--no-prepare", "--workloads", "W1,W2,W3,W5",
-                 "--seconds", "1", "--warmup", "0.5", "--concurrency", "1,2",
+                 "--seconds", "0.5", "--warmup", "0.25", "--concurrency", "1,2",
                  "--requests", "3"])
     assert code == 0
     out = capsys.readouterr().out
