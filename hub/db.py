@@ -10,14 +10,11 @@ from neo4j.api import AsyncBookmarkManager
 
 from hub.settings import Settings
 
-# Defaults; the pool size, the acquisition timeout and the retry time come from the settings
-# (HUB_NEO4J_POOL_SIZE, HUB_NEO4J_ACQUISITION_TIMEOUT, HUB_NEO4J_RETRY_TIME). An exhausted pool is answered with
-# DATABASE_BUSY (schema/core/context.py) after the acquisition timeout, so keep it short.
-DRIVER_OPTIONS: dict[str, Any] = {
-    "connection_timeout": 2.0,
-    "connection_acquisition_timeout": 1.0,
-    "max_connection_pool_size": 50,
-}
+# The pool size, the acquisition timeout and the retry time come from the settings
+# (HUB_NEO4J_POOL_SIZE, HUB_NEO4J_ACQUISITION_TIMEOUT, HUB_NEO4J_RETRY_TIME). An exhausted
+# pool is answered with DATABASE_BUSY (schema/core/context.py) after the acquisition timeout,
+# so keep it short.
+DRIVER_OPTIONS: dict[str, Any] = {"connection_timeout": 2.0}
 
 
 def driver_options(settings: Settings) -> dict[str, Any]:

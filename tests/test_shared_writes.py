@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
+from graph.access import Principal
 from graph.audit import REPLAY_CYPHER, as_audited, replay
 from graph.checksums import inn_with_checksum
+from graph.ingest import ingest, patch, prepare
 from graph.registry import REGISTRIES
 from hub import ledger
 from hub.cli import main
@@ -300,3 +302,35 @@ def test_program_approval_only_through_the_expert_review(served):
     registrar = GraphQLClient(url, token=token_for("registrar", organizations=[A]))
     assert registrar.data(update, {"id": program, "s": "ARCHIVED"})["updateProgram"][
         "status"] == "UPDATED"
+
+
+def test_a_writer_that_waited_for_a_lock_is_audited_after_the_holder(db):
+    """The writer that waited takes its time once it holds the lock, so the audit's time order
+    is its version order: newest first, the last version, even when the waiter started first."""
+    seed(db)
+    registry = REGISTRIES["equipment"]
+    operator = Principal("op52", "operator", region="52")
+    full = prepare(registry, [{"organization": A, "inventory_number": "RACE-1",
+                               "type": "WELD-INV", "site": "M1", "quantity": 7,
+                               "name": "Полная запись"}])
+    with db.session() as holder_session:
+        holder = holder_session.begin_transaction()
+        holder.run("MATCH (e:Equipment {uid: $u}) SET e._lock = true REMOVE e._lock",
+                   u=ITEM).consume()
+        done: list[Any] = []
+
+        def wait_and_write() -> None:
+            with db.session() as session:
+                done.append(session.execute_write(lambda tx: ingest(tx, full,
+                                                                    principal=operator)))
+
+        waiter = threading.Thread(target=wait_and_write)
+        waiter.start()  # starts now, then waits for the holder's lock
+        waiter.join(1.0)
+        assert waiter.is_alive() and not done
+        assert patch(holder, registry, ITEM, {"quantity": 3}, principal=operator).written
+        holder.commit()
+    waiter.join(30)
+    assert done and done[0].written
+    versions = [c["version"] for c in audit_trail(db, uid=ITEM)]  # newest first
+    assert versions == [3, 2, 1]
